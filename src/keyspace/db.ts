@@ -1,0 +1,163 @@
+import { ListValue } from './list.js';
+import { type RedisValue, SortedSetValue } from './values.js';
+
+/**
+ * What a database needs from the server around it. Kept as an interface so the keyspace can be tested
+ * with an injected clock and without sockets.
+ */
+export interface KeyspaceHooks {
+  /** Cached "now" in ms, refreshed once per command as Redis does, so one command sees one time. */
+  now(): number;
+  /** Replicas never expire keys themselves: they hide logically expired keys and wait for the master's DEL. */
+  isReplica(): boolean;
+  /** A key is about to change: snapshots in progress preserve its current value first (copy-on-write). */
+  beforeWrite(db: Database, key: string): void;
+  /** A key changed: invalidates WATCH. */
+  modified(db: Database, key: string): void;
+  /** A list or sorted set got elements: clients blocked on it may be served. */
+  ready(db: Database, key: string): void;
+  /** A key expired on access or by the active cycle: replicas and the backlog must see a DEL. */
+  expired(db: Database, key: string): void;
+}
+
+/** One of the numbered databases: the key→value dictionary and the key→expire-time dictionary. */
+export class Database {
+  dict = new Map<string, RedisValue>();
+  /** Absolute unix time in ms; only keys with a TTL are here, as in Redis. */
+  expires = new Map<string, number>();
+  /** Count of keys removed by expiry, for INFO stats. */
+  expiredKeys = 0;
+
+  constructor(
+    public id: number,
+    readonly hooks: KeyspaceHooks,
+  ) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /**
+   * True when the key has a TTL in the past. On a master the key is also deleted (and a DEL propagated);
+   * on a replica it is only hidden.
+   */
+  private expireIfNeeded(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined || when > this.hooks.now()) return false;
+    if (this.hooks.isReplica()) return true;
+    this.deleteExpired(key);
+    return true;
+  }
+
+  /** Removes a key whose TTL passed and tells the world (replicas, backlog, WATCH). */
+  deleteExpired(key: string): void {
+    this.hooks.beforeWrite(this, key);
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.expiredKeys++;
+    this.hooks.expired(this, key);
+    this.hooks.modified(this, key);
+  }
+
+  /** Looks a key up for reading. Returns undefined for missing and expired keys. */
+  lookupRead(key: string): RedisValue | undefined {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return this.dict.get(key);
+  }
+
+  /**
+   * Looks a key up to change it in place. The caller must call `modified(key)` after changing it.
+   * Snapshots preserve the value before it is handed out for mutation.
+   */
+  lookupWrite(key: string): RedisValue | undefined {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
+      // A replica's write path (commands from its master) sees the logically expired key as gone.
+      if (this.hooks.isReplica()) return undefined;
+    }
+    const value = this.dict.get(key);
+    if (value !== undefined && typeof value !== 'string') this.hooks.beforeWrite(this, key);
+    return value;
+  }
+
+  /** True when the key exists and is not expired, without touching LRU/LFU data. */
+  exists(key: string): boolean {
+    return this.lookupRead(key) !== undefined;
+  }
+
+  /** Signals an in-place change to a value obtained from lookupWrite. */
+  modified(key: string): void {
+    this.hooks.modified(this, key);
+  }
+
+  /** Adds a key that the caller knows is absent. */
+  add(key: string, value: RedisValue): void {
+    this.hooks.beforeWrite(this, key);
+    this.dict.set(key, value);
+    if (value instanceof ListValue || value instanceof SortedSetValue) this.hooks.ready(this, key);
+    this.hooks.modified(this, key);
+  }
+
+  /**
+   * Sets a key to a value (Redis's setKey): overwrites any old value and, unless keepTtl, clears the TTL.
+   */
+  set(key: string, value: RedisValue, keepTtl = false): void {
+    this.hooks.beforeWrite(this, key);
+    const existed = this.dict.has(key);
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (!existed && (value instanceof ListValue || value instanceof SortedSetValue))
+      this.hooks.ready(this, key);
+    this.hooks.modified(this, key);
+  }
+
+  /** Deletes a key; true when it existed (expired keys count as absent). */
+  delete(key: string): boolean {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
+    if (!this.dict.has(key)) return false;
+    this.hooks.beforeWrite(this, key);
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.hooks.modified(this, key);
+    return true;
+  }
+
+  /** Deletes a collection that became empty after an in-place change, as Redis never keeps empty ones. */
+  deleteIfEmpty(key: string, value: RedisValue): boolean {
+    const empty =
+      typeof value === 'string' ? false : value instanceof ListValue ? value.length === 0 : value.size === 0;
+    if (!empty) return false;
+    this.dict.delete(key);
+    this.expires.delete(key);
+    return true;
+  }
+
+  getExpire(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  setExpire(key: string, whenMs: number): void {
+    this.hooks.beforeWrite(this, key);
+    this.expires.set(key, whenMs);
+    this.hooks.modified(this, key);
+  }
+
+  /** Removes the TTL; true when there was one. */
+  persist(key: string): boolean {
+    if (!this.expires.has(key)) return false;
+    this.hooks.beforeWrite(this, key);
+    this.expires.delete(key);
+    this.hooks.modified(this, key);
+    return true;
+  }
+
+  /**
+   * Empties the database by swapping in new dictionaries: O(1), and a snapshot that still iterates the
+   * old ones keeps its point-in-time view for free. The caller handles WATCH for the whole db.
+   */
+  clear(): number {
+    const n = this.dict.size;
+    this.dict = new Map();
+    this.expires = new Map();
+    return n;
+  }
+}

@@ -1,0 +1,89 @@
+import type { Database } from '../keyspace/db.js';
+import type { Client } from './client.js';
+
+/**
+ * Clients blocked on keys (BLPOP, BZPOPMIN, BLMOVE...). When a command makes a key ready, the clients
+ * blocked on it are retried in the order they blocked, after that command (and its propagation) is
+ * complete, as Redis's handleClientsBlockedOnKeys does.
+ */
+export class BlockingManager {
+  /** `dbId\0key` → clients in blocking order. */
+  private readonly byKey = new Map<string, Client[]>();
+  private readonly readyKeys = new Set<string>();
+  readonly clients = new Set<Client>();
+
+  add(c: Client): void {
+    this.clients.add(c);
+    for (const key of c.blocked!.keys) {
+      const id = `${c.db.id}\0${key}`;
+      let list = this.byKey.get(id);
+      if (!list) this.byKey.set(id, (list = []));
+      list.push(c);
+    }
+  }
+
+  /** Removes the client from every wait list; does not reply. */
+  remove(c: Client): void {
+    const state = c.blocked;
+    if (!state) return;
+    c.blocked = undefined;
+    this.clients.delete(c);
+    for (const key of state.keys) {
+      const id = `${c.db.id}\0${key}`;
+      const list = this.byKey.get(id);
+      if (!list) continue;
+      const i = list.indexOf(c);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byKey.delete(id);
+    }
+    state.cleanup?.();
+  }
+
+  signalReady(db: Database, key: string): void {
+    const id = `${db.id}\0${key}`;
+    if (this.byKey.has(id)) this.readyKeys.add(id);
+  }
+
+  get hasReadyKeys(): boolean {
+    return this.readyKeys.size > 0;
+  }
+
+  /**
+   * Serves clients blocked on keys that became ready. Serving one may make more keys ready (BLMOVE
+   * pushes to its destination), so loop until quiet. Returns the clients that were unblocked.
+   */
+  serveReady(): Client[] {
+    const served: Client[] = [];
+    while (this.readyKeys.size > 0) {
+      const ids = [...this.readyKeys];
+      this.readyKeys.clear();
+      for (const id of ids) {
+        const waiting = this.byKey.get(id);
+        if (!waiting) continue;
+        for (const c of [...waiting]) {
+          if (!c.blocked) continue;
+          const state = c.blocked;
+          if (state.retry(c)) {
+            if (c.blocked === state) this.remove(c);
+            served.push(c);
+          }
+        }
+      }
+    }
+    return served;
+  }
+
+  /** Times out clients whose deadline passed; returns them. */
+  expire(now: number): Client[] {
+    const out: Client[] = [];
+    for (const c of this.clients) {
+      const state = c.blocked!;
+      if (state.deadline !== 0 && state.deadline <= now) {
+        this.remove(c);
+        state.onTimeout(c);
+        out.push(c);
+      }
+    }
+    return out;
+  }
+}
