@@ -15,6 +15,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // Finds or starts the Kubernetes cluster and loads the image (test/e2e/global-setup.ts).
+          globalSetup: ['test/e2e/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 900_000,

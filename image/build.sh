@@ -28,7 +28,6 @@ mkdir -p "$app" "$stage/data"
 cp package.json "$app/"
 cp -r dist "$app/dist"
 find "$app/dist" -name '*.map' -delete
-[[ -d bin ]] && cp -r bin "$app/bin"
 
 # Production dependencies exactly as installed here (no registry needed): npm
 # lists their directories; dev-only packages are not among them.
@@ -45,15 +44,13 @@ find "$app/node_modules" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.
 find "$app/node_modules" -name .bin -type d -prune -exec rm -rf {} +
 [[ -d "$app/node_modules" ]] || mkdir -p "$app/node_modules"
 
-# One launcher per program; the target mirrors what bin/ runs in development.
+# One launcher per program (bin/ holds shell wrappers, which the image cannot run).
 make_launcher() {
-  local name="$1" dev_bin="$2" fallback="$3" target
-  if [[ -f "$app/bin/$dev_bin" ]]; then target="/opt/rcache/bin/$dev_bin"; else target="/opt/rcache/$fallback"; fi
-  sed "s#__TARGET__#$target#" image/launcher.js >"$stage/$name"
-  chmod 0755 "$stage/$name"
+  sed "s#__TARGET__#/opt/rcache/$2#" image/launcher.js >"$stage/$1"
+  chmod 0755 "$stage/$1"
 }
-make_launcher rcache-server rcache-server dist/cli.js
-make_launcher rcache-operator rcache-operator dist/operator/main.js
+make_launcher rcache-server dist/cli.js
+make_launcher rcache-operator dist/operator/main.js
 cp image/Dockerfile "$stage/Dockerfile"
 
 base="${NODE_IMAGE:-}"

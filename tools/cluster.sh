@@ -497,20 +497,29 @@ cmd_up() {
 
 token_of() { sed -n 's/^[[:space:]]*token: //p' "$STATE/$1.kubeconfig"; }
 
-stop_proc() {
-  local name="$1" pid
-  [[ -f "$PIDS/$name.pid" ]] || return 0
-  pid="$(cat "$PIDS/$name.pid")"
-  if pid_alive "$name"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local i
+# Stops the named components together: TERM to all, up to 5 s for all of them
+# to exit, then KILL. Only PIDs this script recorded, and only while they still
+# run the binary it started.
+stop_procs() {
+  local name pids=()
+  for name in "$@"; do
+    [[ -f "$PIDS/$name.pid" ]] || continue
+    if pid_alive "$name"; then
+      pids+=("$(cat "$PIDS/$name.pid")")
+    fi
+  done
+  if ((${#pids[@]})); then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    local i p left
     for i in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
+      left=0
+      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+      ((left)) || break
       sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL "${pids[@]}" 2>/dev/null || true
   fi
-  rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"
+  for name in "$@"; do rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"; done
 }
 
 # Pod containers run under containerd-shim processes that outlive containerd;
@@ -600,16 +609,10 @@ cmd_down() {
     return 0
   fi
   log "stopping the local cluster"
-  # Controllers first so nothing recreates pods while they are being killed.
-  stop_proc kube-controller-manager
-  stop_proc kube-scheduler
-  stop_proc kubelet
+  # Controllers and kubelet first so nothing recreates pods while they are killed.
+  stop_procs kube-controller-manager kube-scheduler kubelet
   stop_pod_tasks
-  local c
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    c="${COMPONENTS[$i]}"
-    stop_proc "$c"
-  done
+  stop_procs "${COMPONENTS[@]}"
   # Pod network namespaces (kept under our state dir) and container mounts.
   if [[ -d "$STATE" ]]; then
     unmount_under "$STATE"

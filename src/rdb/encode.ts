@@ -175,7 +175,8 @@ export class RdbEncoder {
     const typeAt = this.pos;
     this.u8(0);
     if (key !== undefined) this.string(key);
-    this.buf[typeAt] = this.objectPayload(value);
+    const type = this.objectPayload(value); // may reallocate this.buf: patch it only afterwards
+    this.buf[typeAt] = type;
   }
 
   private objectPayload(value: RedisValue): number {

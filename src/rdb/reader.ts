@@ -44,17 +44,22 @@ export interface RdbLoadSummary {
 type Phase = 'header' | 'body' | 'checksum' | 'done' | 'failed';
 
 const EMPTY = Buffer.alloc(0);
+/** Below this many pending bytes, an incomplete record is retried as soon as it might be complete. */
+const RETRY_EAGERLY_BELOW = 1 << 20;
 
 /**
  * Parses an RDB that arrives in pieces (a replica receiving a full sync), handing each complete record to
  * the sink as soon as its last byte is in, and keeping only the unparsed tail.
  *
- * A record that is not complete yet is re-parsed from its start once more bytes are in. To keep that
- * linear for huge records (a 100 MB string, a million-element list), a retry waits until the bytes the
- * failed attempt proved necessary are present and the pending data has at least doubled.
+ * A record that is not complete yet is re-parsed from its start once more bytes are in: as soon as the
+ * bytes the failed attempt proved necessary are present while the record is small, but for a record
+ * already past 1 MiB (a huge string, a million-element list) only once the pending data has also
+ * doubled, which keeps the total work linear.
  *
- * The RDB ends with EOF + CRC; whatever follows (the replication stream, or the `$EOF:` mark of a
- * diskless transfer) is kept aside for `takeTrailing()`.
+ * Because of that, `done` can stay false after the last byte of a large final record arrived: the caller
+ * calls `end()` when the transfer is over (after `<len>` bytes for `$<len>`, or when the received data ends
+ * with the 40-byte mark for `$EOF:<mark>`), which parses everything left. The RDB ends with EOF + CRC;
+ * whatever follows (the replication stream, or the `$EOF:` mark) is kept aside for `takeTrailing()`.
  */
 export class RdbStreamLoader {
   private phase: Phase = 'header';
@@ -160,7 +165,7 @@ export class RdbStreamLoader {
       }
       const needed = err.needed - committed;
       const pending = buf.length - committed;
-      this.retryAt = Math.max(needed, pending * 2);
+      this.retryAt = pending < RETRY_EAGERLY_BELOW ? needed : Math.max(needed, pending * 2);
     }
     if (this.phase === 'header' || this.phase === 'body') this.crc.update(buf, crcFrom, committed);
     this.consumed += committed;

@@ -77,6 +77,7 @@ export class RequestParser {
           this.argsLeft = n;
           this.argv = [];
           this.bulkLen = -1;
+          continue;
         } else {
           const nl = buf.indexOf(LF, pos);
           if (nl === -1) {

@@ -16,9 +16,9 @@ export class BlockingManager {
     this.clients.add(c);
     for (const key of c.blocked!.keys) {
       const id = `${c.db.id}\0${key}`;
-      let list = this.byKey.get(id);
-      if (!list) this.byKey.set(id, (list = []));
-      list.push(c);
+      const list = this.byKey.get(id);
+      if (list) list.push(c);
+      else this.byKey.set(id, [c]);
     }
   }
 

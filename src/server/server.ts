@@ -156,9 +156,9 @@ export class Server implements KeyspaceHooks {
     c.watched.add(id);
     const when = c.db.expires.get(key);
     if (when !== undefined && when <= this.nowMs) c.watchedExpired.add(id);
-    let set = this.watchers.get(id);
-    if (!set) this.watchers.set(id, (set = new Set()));
-    set.add(c);
+    const set = this.watchers.get(id);
+    if (set) set.add(c);
+    else this.watchers.set(id, new Set([c]));
   }
 
   unwatchAll(c: Client): void {
