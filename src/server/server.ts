@@ -83,7 +83,7 @@ export class Server implements KeyspaceHooks {
   private nowMs = Date.now();
   private readonly clock: () => number;
   private readonly pendingOps: PropagatedOp[] = [];
-  private netServer: NetServer | undefined;
+  private readonly netServers: NetServer[] = [];
   private cronTimer: NodeJS.Timeout | undefined;
   private readonly expireCursors = new Map<
     Database,
@@ -243,28 +243,48 @@ export class Server implements KeyspaceHooks {
 
   // ---- network -------------------------------------------------------------------------------------
 
-  /** Starts listening; resolves with the bound port (useful with port 0). */
+  /**
+   * Listens on every `bind` address (or just `host`); resolves with the bound port (useful with port 0).
+   * As in Redis, an address prefixed with `-` is optional: skipped when the machine lacks it (no IPv6).
+   */
   async listen(port = this.config.num('port'), host?: string): Promise<number> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    server.maxConnections = this.config.num('maxclients') + 32;
-    this.netServer = server;
-    const hosts = host !== undefined ? [host] : bindAddresses(this.config.str('bind'));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, host: hosts[0], backlog: this.config.num('tcp-backlog') }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const bound = typeof address === 'object' && address ? address.port : port;
+    const targets = host !== undefined ? [{ host, optional: false }] : bindAddresses(this.config.str('bind'));
+    for (const target of targets) {
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      server.maxConnections = this.config.num('maxclients') + 32;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(
+            { port, host: target.host, ipv6Only: target.host === '::', backlog: this.config.num('tcp-backlog') },
+            () => {
+              server.off('error', reject);
+              resolve();
+            },
+          );
+        });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (target.optional && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) continue;
+        await this.closeListeners();
+        throw err;
+      }
+      this.netServers.push(server);
+      // With port 0 the first listener picks the port; the others share it.
+      if (port === 0) port = this.port;
+    }
     this.startCron();
-    return bound;
+    return this.port;
   }
 
   get port(): number {
-    const a = this.netServer?.address();
+    const a = this.netServers[0]?.address();
     return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  private async closeListeners(): Promise<void> {
+    const servers = this.netServers.splice(0);
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
   private accept(socket: Socket): void {
@@ -526,9 +546,7 @@ export class Server implements KeyspaceHooks {
     this.cronTimer = undefined;
     await this.replication.shutdown();
     for (const c of [...this.clients]) this.freeClient(c);
-    await new Promise<void>((resolve) =>
-      this.netServer ? this.netServer.close(() => resolve()) : resolve(),
-    );
+    await this.closeListeners();
   }
 
   /** Commands lookups for processCommand and COMMAND. */
@@ -566,13 +584,16 @@ function quoteForMonitor(arg: string): string {
   return `${out}"`;
 }
 
-function bindAddresses(bind: string): string[] {
-  const addrs = bind
-    .split(/\s+/)
-    .filter((a) => a.length > 0)
-    .map((a) => a.replace(/^-/, ''));
-  if (addrs.length === 0 || addrs.includes('*')) return ['::'];
-  return addrs;
+/** Redis's `bind` list: `*` is every IPv4 address, `::*` every IPv6 one, `-` marks an optional address. */
+function bindAddresses(bind: string): { host: string; optional: boolean }[] {
+  const out: { host: string; optional: boolean }[] = [];
+  for (const word of bind.split(/\s+/)) {
+    if (word === '') continue;
+    const optional = word.startsWith('-');
+    const addr = optional ? word.slice(1) : word;
+    out.push({ host: addr === '*' ? '0.0.0.0' : addr === '::*' ? '::' : addr, optional });
+  }
+  return out.length > 0 ? out : [{ host: '0.0.0.0', optional: false }];
 }
 
 function randomHex(n: number): string {
