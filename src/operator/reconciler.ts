@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import { type ReplicatedCache, ReplicatedCacheSpec, type ReplicatedCacheStatus } from './api.js';
+import { desiredObjects, type OperatorDefaults } from './desired.js';
+import type { Informer } from './informer.js';
+import type { KubeClient, KubeObject } from './kube.js';
+import type { OperatorMetrics } from './metrics.js';
+import { LABELS, names, ordinalOf, REDIS_PORT, selectorString } from './names.js';
+import { NodeClient, type NodeState, readNodeState } from './node-client.js';
+import { setCondition, statusChanged } from './status.js';
+import { decideTopology, type ObservedNode, type TopologyAction } from './topology.js';
+
+export interface ReconcilerLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface ReconcilerDeps {
+  kube: KubeClient;
+  caches: Informer<ReplicatedCache & KubeObject>;
+  statefulSets: Informer<KubeObject>;
+  pods: Informer<KubeObject>;
+  services: Informer<KubeObject>;
+  defaults: OperatorDefaults;
+  metrics: OperatorMetrics;
+  log: ReconcilerLogger;
+  /** How the operator reaches a node (pod IP in the cluster; overridable for tests). */
+  nodeAddress?: (pod: KubeObject) => string | undefined;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** How often a healthy cache's nodes are checked (reads only): the failure detector's period. */
+const HEALTH_PERIOD_MS = 500;
+const NODE_TIMEOUT_MS = 400;
+const APPLIED_HASH = 'rcache.dev/applied-hash';
+
+interface PodStatusLike {
+  phase?: string;
+  podIP?: string;
+  conditions?: { type: string; status: string }[];
+}
+
+/**
+ * Level-based, idempotent reconcile of one ReplicatedCache, keyed by namespace/name: it reads the world
+ * (informer caches and each node's own replication state), decides, and writes only what differs.
+ */
+export class Reconciler {
+  /** Hash of what we last applied per object, so an unchanged cache causes no apply at all. */
+  private readonly applied = new Map<string, string>();
+  /** When each node first failed to answer, for downAfterMillis. */
+  private readonly unreachableSince = new Map<string, number>();
+  private readonly passwords = new Map<string, string | undefined>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const cache = this.deps.caches.cache.get(key);
+    if (!cache || cache.metadata.deletionTimestamp) {
+      this.forget(key);
+      return {};
+    }
+    const log = this.deps.log;
+    const ns = cache.metadata.namespace!;
+    const name = cache.metadata.name;
+    const parsed = ReplicatedCacheSpec.safeParse(cache.spec ?? {});
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
+      await this.writeStatus(cache, this.degraded(cache, 'InvalidSpec', message));
+      return {};
+    }
+    const rc: ReplicatedCache = { ...cache, spec: parsed.data } as ReplicatedCache;
+
+    let password: string | undefined;
+    if (rc.spec.auth) {
+      const secret = await this.deps.kube.get<KubeObject & { data?: Record<string, string> }>('Secret', ns, rc.spec.auth.secretRef.name);
+      const encoded = secret?.data?.[rc.spec.auth.secretRef.key];
+      if (encoded === undefined) {
+        await this.writeStatus(
+          cache,
+          this.degraded(cache, 'MissingSecret', `Secret ${ns}/${rc.spec.auth.secretRef.name} with key '${rc.spec.auth.secretRef.key}' not found; create it or fix spec.auth.secretRef`),
+        );
+        return { requeueAfterMs: 10_000 };
+      }
+      password = Buffer.from(encoded, 'base64').toString('utf8');
+    }
+    this.passwords.set(key, password);
+
+    // The pods that exist, by ordinal, and what their servers say.
+    const pods = this.deps.pods.list((p) => p.metadata.namespace === ns && ordinalOf(rc, p.metadata.name) !== undefined && p.metadata.labels?.[LABELS.instance] === name);
+    const observed = await Promise.all(pods.map((p) => this.observe(key, p, password)));
+    const nodes: ObservedNode[] = observed.map((o) => o.node);
+    const currentMaster = cache.status?.master?.pod;
+    if (currentMaster !== undefined && !nodes.some((n) => n.pod === currentMaster)) {
+      // The master's pod is gone from the API: it cannot serve, it is a failure now.
+      nodes.push({ pod: currentMaster, ordinal: ordinalOf(rc, currentMaster) ?? 0, terminating: true, reachable: false, unreachableForMs: Number.MAX_SAFE_INTEGER });
+    }
+
+    const decision = decideTopology({
+      desired: rc.spec.replicas,
+      currentMaster,
+      nodes,
+      downAfterMillis: rc.spec.failover.downAfterMillis,
+      hostOf: (pod) => names.podHost(rc, pod, this.deps.defaults.clusterDomain),
+    });
+
+    // Keep the master's ordinal alive until a scale-down has handed its role over.
+    const masterOrdinal = decision.master !== undefined ? (ordinalOf(rc, decision.master) ?? 0) : -1;
+    const stsReplicas = Math.max(rc.spec.replicas, masterOrdinal + 1);
+    await this.applyOwned(rc, stsReplicas);
+
+    const byPod = new Map(observed.map((o) => [o.node.pod, o]));
+    for (const action of decision.actions) await this.execute(rc, action, byPod, password);
+
+    // Role labels follow the decision in the same reconcile, so the master Service follows too.
+    if (decision.master !== undefined) {
+      for (const o of observed) {
+        if (o.node.terminating || !o.node.reachable) continue;
+        const want = o.node.pod === decision.master ? 'master' : 'replica';
+        if (o.pod.metadata.labels?.[LABELS.role] !== want) {
+          await this.deps.kube.mergePatch('Pod', ns, o.pod.metadata.name, { metadata: { labels: { [LABELS.role]: want } } });
+        }
+      }
+    }
+
+    if (decision.masterChanged) {
+      this.deps.metrics.roleChanges.inc({ namespace: ns, cache: name, kind: currentMaster === undefined ? 'initial' : 'failover' });
+    }
+    const status = this.computeStatus(rc, cache, decision.master, decision.masterChanged, observed, decision.problem);
+    await this.writeStatus(cache, status);
+    if (decision.masterChanged) {
+      await this.event(cache, 'Normal', currentMaster === undefined ? 'MasterElected' : 'Failover', currentMaster === undefined ? `${decision.master} is the master` : `${decision.master} promoted: master ${currentMaster} failed`);
+      log.info({ namespace: ns, name, master: decision.master, epoch: status.epoch }, 'master changed');
+    }
+    return { requeueAfterMs: HEALTH_PERIOD_MS };
+  }
+
+  forget(key: string): void {
+    this.passwords.delete(key);
+    for (const k of [...this.unreachableSince.keys()]) if (k.startsWith(`${key}/`)) this.unreachableSince.delete(k);
+    for (const k of [...this.applied.keys()]) if (k.includes(`|${key.split('/')[0]}|`)) this.applied.delete(k);
+  }
+
+  private async observe(key: string, pod: KubeObject, password: string | undefined): Promise<{ pod: KubeObject; node: ObservedNode; state?: NodeState; ip?: string }> {
+    const status = pod.status as PodStatusLike | undefined;
+    const podName = pod.metadata.name;
+    const ordinal = Number(podName.slice(podName.lastIndexOf('-') + 1));
+    const terminating = pod.metadata.deletionTimestamp !== undefined || status?.phase === 'Failed' || status?.phase === 'Succeeded';
+    const ip = this.deps.nodeAddress ? this.deps.nodeAddress(pod) : status?.podIP;
+    const healthKey = `${key}/${podName}`;
+    let state: NodeState | undefined;
+    if (ip && !terminating) {
+      let client: NodeClient | undefined;
+      try {
+        client = await NodeClient.connect(ip, REDIS_PORT, NODE_TIMEOUT_MS, password);
+        state = await readNodeState(client, NODE_TIMEOUT_MS);
+      } catch (err) {
+        this.deps.log.debug({ pod: podName, err: (err as Error).message }, 'node did not answer');
+      } finally {
+        client?.close();
+      }
+    }
+    const now = Date.now();
+    if (state) this.unreachableSince.delete(healthKey);
+    else if (!this.unreachableSince.has(healthKey)) this.unreachableSince.set(healthKey, now);
+    const since = this.unreachableSince.get(healthKey);
+    return {
+      pod,
+      ip,
+      state,
+      node: {
+        pod: podName,
+        ordinal,
+        terminating,
+        reachable: state !== undefined,
+        unreachableForMs: since === undefined ? 0 : now - since,
+        role: state?.role,
+        fenced: state?.fenced,
+        masterHost: state?.masterHost,
+        linkUp: state?.linkUp,
+        linkDownForSec: state?.linkDownForSec,
+        offset: state?.offset,
+      },
+    };
+  }
+
+  private async execute(rc: ReplicatedCache, action: TopologyAction, byPod: Map<string, { ip?: string }>, password: string | undefined): Promise<void> {
+    const ns = rc.metadata.namespace;
+    const log = this.deps.log;
+    const target = action.kind === 'switchover' ? action.from : action.pod;
+    const ip = byPod.get(target)?.ip;
+    if (!ip) return;
+    const client = await NodeClient.connect(ip, REDIS_PORT, 2000, password);
+    try {
+      if (action.kind === 'promote') {
+        await client.command(['REPLICAOF', 'NO', 'ONE'], 5000);
+        log.info({ namespace: ns, name: rc.metadata.name, pod: action.pod, reason: action.reason }, 'promoted');
+      } else if (action.kind === 'follow') {
+        const host = names.podHost(rc, action.master, this.deps.defaults.clusterDomain);
+        await client.command(['REPLICAOF', host, String(REDIS_PORT)], 5000);
+        this.deps.metrics.repairs.inc({ namespace: ns, cache: rc.metadata.name });
+        log.info({ namespace: ns, name: rc.metadata.name, pod: action.pod, master: action.master, reason: action.reason }, 're-pointed replica');
+        await this.event(rc as ReplicatedCache & KubeObject, 'Normal', 'ReplicaRepointed', `${action.pod} now follows ${action.master}: ${action.reason}`);
+      } else {
+        const toIp = byPod.get(action.to)?.ip;
+        if (!toIp) return;
+        await client.command(['FAILOVER', 'TO', toIp, String(REDIS_PORT), 'TIMEOUT', '10000'], 5000);
+        log.info({ namespace: ns, name: rc.metadata.name, from: action.from, to: action.to, reason: action.reason }, 'switchover started');
+        await this.event(rc as ReplicatedCache & KubeObject, 'Normal', 'Switchover', `${action.from} hands the master role to ${action.to}: ${action.reason}`);
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Server-side applies every owned object whose desired form changed since we last applied it. */
+  private async applyOwned(rc: ReplicatedCache, stsReplicas: number): Promise<void> {
+    const objects = desiredObjects(rc, this.deps.defaults);
+    for (const obj of objects) {
+      if (obj.kind === 'StatefulSet') (obj.spec as { replicas: number }).replicas = stsReplicas;
+      const meta = obj.metadata as { name: string; namespace: string; annotations?: Record<string, string> };
+      const hash = createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
+      meta.annotations = { ...(meta.annotations ?? {}), [APPLIED_HASH]: hash };
+      const id = `${obj.kind}|${meta.namespace}|${meta.name}`;
+      const informer = obj.kind === 'StatefulSet' ? this.deps.statefulSets : obj.kind === 'Service' ? this.deps.services : undefined;
+      const live = informer?.cache.get(`${meta.namespace}/${meta.name}`);
+      const upToDate = informer ? live?.metadata.annotations?.[APPLIED_HASH] === hash : this.applied.get(id) === hash;
+      if (upToDate) continue;
+      await this.deps.kube.apply(obj as unknown as KubeObject);
+      this.applied.set(id, hash);
+    }
+  }
+
+  private computeStatus(
+    rc: ReplicatedCache,
+    cache: ReplicatedCache & KubeObject,
+    master: string | undefined,
+    masterChanged: boolean,
+    observed: { pod: KubeObject; node: ObservedNode; state?: NodeState }[],
+    problem: string | undefined,
+  ): ReplicatedCacheStatus {
+    const now = new Date().toISOString();
+    const masterState = observed.find((o) => o.node.pod === master)?.state;
+    const nodes = observed
+      .filter((o) => !o.node.terminating)
+      .sort((a, b) => a.node.ordinal - b.node.ordinal)
+      .map((o) => {
+        const ready = ((o.pod.status as PodStatusLike | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+        const role: 'master' | 'replica' | 'unknown' = !o.state ? 'unknown' : o.node.pod === master ? 'master' : 'replica';
+        const lag = role === 'replica' && masterState && o.state ? Math.max(0, masterState.offset - o.state.offset) : undefined;
+        if (lag !== undefined) this.deps.metrics.replicationLag.set({ namespace: rc.metadata.namespace, cache: rc.metadata.name, pod: o.node.pod }, lag);
+        return {
+          name: o.node.pod,
+          role,
+          ready,
+          linkStatus: role === 'replica' ? (o.state?.linkUp ? 'up' : 'down') : role === 'master' ? 'n/a' : undefined,
+          offset: o.state?.offset,
+          lag,
+        } as NonNullable<ReplicatedCacheStatus['nodes']>[number];
+      });
+    const readyReplicas = nodes.filter((n) => n.ready).length;
+    const replicasInSync = nodes.filter((n) => n.role === 'replica' && n.linkStatus === 'up').length;
+    const allReady = master !== undefined && readyReplicas === rc.spec.replicas && nodes.length === rc.spec.replicas && replicasInSync === rc.spec.replicas - 1;
+    let conditions = cache.status?.conditions ?? [];
+    conditions = setCondition(conditions, { type: 'Ready', status: allReady ? 'True' : 'False', reason: allReady ? 'AllNodesReady' : 'NodesNotReady', message: `${readyReplicas}/${rc.spec.replicas} nodes ready, ${replicasInSync} replicas in sync`, observedGeneration: cache.metadata.generation }, now);
+    conditions = setCondition(conditions, { type: 'Progressing', status: allReady ? 'False' : 'True', reason: allReady ? 'Stable' : 'Converging', message: allReady ? 'the group matches the spec' : 'waiting for nodes to become ready and in sync', observedGeneration: cache.metadata.generation }, now);
+    conditions = setCondition(conditions, { type: 'Degraded', status: problem ? 'True' : 'False', reason: problem ? 'NoMaster' : 'AsExpected', message: problem ?? 'no problem found', observedGeneration: cache.metadata.generation }, now);
+    const epoch = (cache.status?.epoch ?? 0) + (masterChanged ? 1 : 0);
+    return {
+      observedGeneration: cache.metadata.generation,
+      replicas: nodes.length,
+      readyReplicas,
+      selector: selectorString(rc),
+      phase: problem ? 'Degraded' : allReady ? 'Ready' : 'Progressing',
+      master: master !== undefined ? { pod: master, address: names.podHost(rc, master, this.deps.defaults.clusterDomain) } : cache.status?.master,
+      epoch,
+      nodes,
+      conditions,
+    };
+  }
+
+  private degraded(cache: ReplicatedCache & KubeObject, reason: string, message: string): ReplicatedCacheStatus {
+    const now = new Date().toISOString();
+    let conditions = cache.status?.conditions ?? [];
+    conditions = setCondition(conditions, { type: 'Degraded', status: 'True', reason, message, observedGeneration: cache.metadata.generation }, now);
+    conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: cache.metadata.generation }, now);
+    return { ...(cache.status ?? { replicas: 0, readyReplicas: 0, epoch: 0 }), observedGeneration: cache.metadata.generation, phase: 'Degraded', conditions };
+  }
+
+  private async writeStatus(cache: ReplicatedCache & KubeObject, status: ReplicatedCacheStatus): Promise<void> {
+    if (!statusChanged(cache, status)) return;
+    await this.deps.kube.apply(
+      { apiVersion: 'rcache.dev/v1alpha1', kind: 'ReplicatedCache', metadata: { name: cache.metadata.name, namespace: cache.metadata.namespace }, status } as KubeObject,
+      'status',
+    );
+    // Keep our view current until the watch delivers the update, so we do not write it twice.
+    cache.status = status;
+  }
+
+  private async event(cache: ReplicatedCache & KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = new Date().toISOString();
+    try {
+      await this.deps.kube.create({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${cache.metadata.name}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, namespace: cache.metadata.namespace },
+        involvedObject: { apiVersion: 'rcache.dev/v1alpha1', kind: 'ReplicatedCache', name: cache.metadata.name, namespace: cache.metadata.namespace, uid: cache.metadata.uid },
+        reason,
+        message,
+        type,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        source: { component: 'rcache-operator' },
+      });
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, reason }, 'could not record event');
+    }
+  }
+}
