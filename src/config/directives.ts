@@ -116,6 +116,9 @@ export const DIRECTIVES: readonly Directive[] = [
   enumd('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning']),
   str('logfile', '', { immutable: true }),
   enumd('log-format', 'json', ['json', 'redis']),
+  // rcache extensions for running under the operator
+  bool('fenced', false),
+  int('health-port', 0, 0, 65535, { immutable: true }),
   int('databases', 16, 1, 1 << 20, { immutable: true }),
   bool('always-show-logo', false, { immutable: true }),
   bool('set-proc-title', true, { immutable: true }),

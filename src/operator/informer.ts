@@ -1,4 +1,4 @@
-import { KubeError, type KubeClient, type KubeObject, type WatchEvent } from './kube.js';
+import { type KubeClient, KubeError, type KubeObject, type WatchEvent } from './kube.js';
 
 export type InformerEvent = 'added' | 'modified' | 'deleted';
 
@@ -75,12 +75,22 @@ export class Informer<T extends KubeObject> {
           needList = false;
           backoffMs = 250;
         }
-        await this.client.watch<T>(this.kind, this.namespace, this.query(), (e) => this.handle(e), this.abort.signal);
+        await this.client.watch<T>(
+          this.kind,
+          this.namespace,
+          this.query(),
+          (e) => this.handle(e),
+          this.abort.signal,
+        );
         // A clean end (server-side timeout): resume from where we are.
       } catch (err) {
         if (!this.running) return;
         const gone = err instanceof KubeError && err.status === 410;
-        if (!gone) this.log.warn({ kind: this.kind, err: (err as Error).message }, 'watch failed; relisting after backoff');
+        if (!gone)
+          this.log.warn(
+            { kind: this.kind, err: (err as Error).message },
+            'watch failed; relisting after backoff',
+          );
         needList = true;
         await sleep(gone ? 0 : backoffMs);
         backoffMs = Math.min(backoffMs * 2, 10_000);
@@ -89,7 +99,10 @@ export class Informer<T extends KubeObject> {
   }
 
   private query(): Record<string, string> {
-    const q: Record<string, string> = { resourceVersion: this.resourceVersion, timeoutSeconds: String(240 + Math.floor(Math.random() * 60)) };
+    const q: Record<string, string> = {
+      resourceVersion: this.resourceVersion,
+      timeoutSeconds: String(240 + Math.floor(Math.random() * 60)),
+    };
     if (this.labelSelector) q.labelSelector = this.labelSelector;
     return q;
   }

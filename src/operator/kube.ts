@@ -97,7 +97,11 @@ export class KubeClient {
   }
 
   /** One HTTP request; JSON in and out; non-2xx answers become KubeError with the apiserver's message. */
-  async request<T>(method: string, path: string, init: { body?: unknown; contentType?: string; query?: Record<string, string>; timeoutMs?: number } = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    init: { body?: unknown; contentType?: string; query?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<T> {
     const res = await this.open(method, path, init);
     const text = await readAll(res);
     const status = res.statusCode ?? 0;
@@ -109,7 +113,13 @@ export class KubeClient {
   private async open(
     method: string,
     path: string,
-    init: { body?: unknown; contentType?: string; query?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal },
+    init: {
+      body?: unknown;
+      contentType?: string;
+      query?: Record<string, string>;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    },
   ): Promise<http.IncomingMessage> {
     const url = new URL(this.server.toString().replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
@@ -117,14 +127,20 @@ export class KubeClient {
     await this.config.applyToHTTPSOptions(options);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (body !== undefined) {
-      options.headers = { ...options.headers, 'Content-Type': init.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) };
+      options.headers = {
+        ...options.headers,
+        'Content-Type': init.contentType ?? 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      };
     }
     const transport = url.protocol === 'https:' ? https : http;
     return await new Promise((resolve, reject) => {
       const req = transport.request(url, { ...options, signal: init.signal }, resolve);
       req.on('error', reject);
       if (init.timeoutMs !== undefined) {
-        req.setTimeout(init.timeoutMs, () => req.destroy(new Error(`request to ${path} timed out after ${init.timeoutMs} ms`)));
+        req.setTimeout(init.timeoutMs, () =>
+          req.destroy(new Error(`request to ${path} timed out after ${init.timeoutMs} ms`)),
+        );
       }
       if (body !== undefined) req.write(body);
       req.end();
@@ -140,22 +156,36 @@ export class KubeClient {
     }
   }
 
-  async list<T extends KubeObject>(kind: string, namespace: string | undefined, query: Record<string, string> = {}): Promise<{ items: T[]; metadata: { resourceVersion: string } }> {
+  async list<T extends KubeObject>(
+    kind: string,
+    namespace: string | undefined,
+    query: Record<string, string> = {},
+  ): Promise<{ items: T[]; metadata: { resourceVersion: string } }> {
     return await this.request('GET', resourcePath(kind, namespace), { query, timeoutMs: 30_000 });
   }
 
   /** Server-side apply: we own exactly the fields we send; force resolves conflicts in our favour. */
   async apply<T extends KubeObject>(obj: KubeObject, subresource?: string): Promise<T> {
     const kind = obj.kind!;
-    return await this.request<T>('PATCH', resourcePath(kind, obj.metadata.namespace, obj.metadata.name, subresource), {
-      body: obj,
-      contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: this.options.fieldManager, force: 'true' },
-      timeoutMs: 15_000,
-    });
+    return await this.request<T>(
+      'PATCH',
+      resourcePath(kind, obj.metadata.namespace, obj.metadata.name, subresource),
+      {
+        body: obj,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: this.options.fieldManager, force: 'true' },
+        timeoutMs: 15_000,
+      },
+    );
   }
 
-  async mergePatch<T extends KubeObject>(kind: string, namespace: string, name: string, patch: unknown, subresource?: string): Promise<T> {
+  async mergePatch<T extends KubeObject>(
+    kind: string,
+    namespace: string,
+    name: string,
+    patch: unknown,
+    subresource?: string,
+  ): Promise<T> {
     return await this.request<T>('PATCH', resourcePath(kind, namespace, name, subresource), {
       body: patch,
       contentType: 'application/merge-patch+json',
@@ -210,7 +240,10 @@ export class KubeClient {
       let idle: NodeJS.Timeout | undefined;
       const arm = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => res.destroy(new Error(`watch on ${kind} idle for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+        idle = setTimeout(
+          () => res.destroy(new Error(`watch on ${kind} idle for ${idleTimeoutMs} ms`)),
+          idleTimeoutMs,
+        );
       };
       arm();
       res.setEncoding('utf8');

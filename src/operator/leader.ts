@@ -1,7 +1,13 @@
-import { KubeError, type KubeClient, type KubeObject } from './kube.js';
+import { type KubeClient, KubeError, type KubeObject } from './kube.js';
 
 interface Lease extends KubeObject {
-  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 
 export interface LeaderElectionOptions {
@@ -61,10 +67,15 @@ export class LeaderElector {
     try {
       this.setLeading(await this.tryAcquireOrRenew());
     } catch (err) {
-      if (!(err instanceof KubeError && err.status === 409)) this.options.log.warn({ err: (err as Error).message }, 'leader election round failed');
+      if (!(err instanceof KubeError && err.status === 409))
+        this.options.log.warn({ err: (err as Error).message }, 'leader election round failed');
       this.setLeading(false);
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.leading ? this.options.renewEveryMs : this.options.renewEveryMs / 2);
+    if (!this.stopped)
+      this.timer = setTimeout(
+        () => void this.tick(),
+        this.leading ? this.options.renewEveryMs : this.options.renewEveryMs / 2,
+      );
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -72,9 +83,18 @@ export class LeaderElector {
     const now = new Date();
     const nowText = now.toISOString().replace(/Z$/, '000Z');
     const lease = await this.kube.get<Lease>('Lease', namespace, name);
-    const spec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000), renewTime: nowText };
+    const spec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000),
+      renewTime: nowText,
+    };
     if (!lease) {
-      await this.kube.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { ...spec, acquireTime: nowText, leaseTransitions: 0 } });
+      await this.kube.create({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace },
+        spec: { ...spec, acquireTime: nowText, leaseTransitions: 0 },
+      });
       return true;
     }
     const holder = lease.spec?.holderIdentity ?? '';
@@ -86,7 +106,12 @@ export class LeaderElector {
       ...lease,
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      spec: { ...lease.spec, ...spec, acquireTime: holder === identity ? lease.spec?.acquireTime : nowText, leaseTransitions: transitions },
+      spec: {
+        ...lease.spec,
+        ...spec,
+        acquireTime: holder === identity ? lease.spec?.acquireTime : nowText,
+        leaseTransitions: transitions,
+      },
     });
     return true;
   }

@@ -40,12 +40,17 @@ async function main(): Promise<number> {
   const log = pino({ level: values['log-level'], base: { component: 'rcache-operator' } });
   const image = values['default-image'] ?? process.env.RCACHE_DEFAULT_IMAGE;
   if (!image) {
-    process.stderr.write('rcache-operator: no default image: pass --default-image or set RCACHE_DEFAULT_IMAGE (the Helm chart sets it to its own image)\n');
+    process.stderr.write(
+      'rcache-operator: no default image: pass --default-image or set RCACHE_DEFAULT_IMAGE (the Helm chart sets it to its own image)\n',
+    );
     return 2;
   }
   const manager = new Manager(
     KubeClient.fromEnvironment(
-      { fieldManager: FIELD_MANAGER, onWrite: (verb, resource) => manager.metrics.apiWrites.inc({ verb, resource }) },
+      {
+        fieldManager: FIELD_MANAGER,
+        onWrite: (verb, resource) => manager.metrics.apiWrites.inc({ verb, resource }),
+      },
       values.kubeconfig ?? process.env.RCACHE_KUBECONFIG,
     ),
     {
@@ -53,7 +58,11 @@ async function main(): Promise<number> {
       defaults: { image, clusterDomain: values['cluster-domain']! },
       workers: Number(values.workers),
       metricsPort: Number(values['metrics-port']),
-      leaderElection: { enabled: values['leader-elect']!, namespace: process.env.POD_NAMESPACE ?? values.namespace ?? 'default', identity: process.env.POD_NAME },
+      leaderElection: {
+        enabled: values['leader-elect']!,
+        namespace: process.env.POD_NAMESPACE ?? values.namespace ?? 'default',
+        identity: process.env.POD_NAME,
+      },
     },
     log,
   );

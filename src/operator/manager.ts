@@ -47,10 +47,34 @@ export class Manager {
       const instance = obj.metadata.labels?.[LABELS.instance];
       if (instance) this.queue.add(`${obj.metadata.namespace}/${instance}`);
     };
-    const informerLog = { warn: (o: object, m: string) => log.warn(o, m), debug: (o: object, m: string) => log.debug(o, m) };
-    this.caches = new Informer(kube, 'ReplicatedCache', ns, undefined, (_e, obj) => this.queue.add(Informer.key(obj)), informerLog);
-    this.statefulSets = new Informer(kube, 'StatefulSet', ns, `${LABELS.managedBy}=${FIELD_MANAGER}`, enqueueOwner, informerLog);
-    this.services = new Informer(kube, 'Service', ns, `${LABELS.managedBy}=${FIELD_MANAGER}`, enqueueOwner, informerLog);
+    const informerLog = {
+      warn: (o: object, m: string) => log.warn(o, m),
+      debug: (o: object, m: string) => log.debug(o, m),
+    };
+    this.caches = new Informer(
+      kube,
+      'ReplicatedCache',
+      ns,
+      undefined,
+      (_e, obj) => this.queue.add(Informer.key(obj)),
+      informerLog,
+    );
+    this.statefulSets = new Informer(
+      kube,
+      'StatefulSet',
+      ns,
+      `${LABELS.managedBy}=${FIELD_MANAGER}`,
+      enqueueOwner,
+      informerLog,
+    );
+    this.services = new Informer(
+      kube,
+      'Service',
+      ns,
+      `${LABELS.managedBy}=${FIELD_MANAGER}`,
+      enqueueOwner,
+      informerLog,
+    );
     this.pods = new Informer(kube, 'Pod', ns, `${LABELS.name}=${APP_NAME}`, enqueueOwner, informerLog);
     this.reconciler = new Reconciler({
       kube,
@@ -60,7 +84,11 @@ export class Manager {
       services: this.services,
       defaults: options.defaults,
       metrics: this.metrics,
-      log: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), debug: (o, m) => log.debug(o, m) },
+      log: {
+        info: (o, m) => log.info(o, m),
+        warn: (o, m) => log.warn(o, m),
+        debug: (o, m) => log.debug(o, m),
+      },
     });
     if (options.leaderElection.enabled) {
       this.elector = new LeaderElector(kube, {
@@ -116,11 +144,15 @@ export class Manager {
         const result = await this.reconciler.reconcile(key);
         this.queue.forget(key);
         this.metrics.reconciles.inc({ result: result.requeueAfterMs ? 'requeue' : 'success' });
-        if (result.requeueAfterMs !== undefined && !this.stopping) this.queue.addAfter(key, result.requeueAfterMs);
+        if (result.requeueAfterMs !== undefined && !this.stopping)
+          this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         this.metrics.reconciles.inc({ result: 'error' });
         const [namespace, name] = key.split('/');
-        this.log.warn({ namespace, name, err: (err as Error).message, retries: this.queue.retries(key) }, 'reconcile failed; retrying with backoff');
+        this.log.warn(
+          { namespace, name, err: (err as Error).message, retries: this.queue.retries(key) },
+          'reconcile failed; retrying with backoff',
+        );
         this.queue.addRateLimited(key);
       } finally {
         end();

@@ -45,7 +45,11 @@ export class OperatorMetrics {
     labelNames: ['kind'],
     registers: [this.registry],
   });
-  readonly leader = new Gauge({ name: 'rcache_leader', help: '1 when this replica leads.', registers: [this.registry] });
+  readonly leader = new Gauge({
+    name: 'rcache_leader',
+    help: '1 when this replica leads.',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'rcache_operator_' });

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { encodeCommand, RespError, RespValueParser, type RespValue } from '../resp/value-parser.js';
+import { encodeCommand, RespError, type RespValue, RespValueParser } from '../resp/value-parser.js';
 
 /**
  * A minimal Redis client for the operator: one connection, one command at a time, hard timeouts. It
@@ -26,7 +26,12 @@ export class NodeClient {
     socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
-  static async connect(host: string, port: number, timeoutMs: number, password?: string): Promise<NodeClient> {
+  static async connect(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    password?: string,
+  ): Promise<NodeClient> {
     const socket = connect({ host, port, noDelay: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -67,7 +67,9 @@ export class Reconciler {
     const name = cache.metadata.name;
     const parsed = ReplicatedCacheSpec.safeParse(cache.spec ?? {});
     if (!parsed.success) {
-      const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
+      const message = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`)
+        .join('; ');
       await this.writeStatus(cache, this.degraded(cache, 'InvalidSpec', message));
       return {};
     }
@@ -75,12 +77,20 @@ export class Reconciler {
 
     let password: string | undefined;
     if (rc.spec.auth) {
-      const secret = await this.deps.kube.get<KubeObject & { data?: Record<string, string> }>('Secret', ns, rc.spec.auth.secretRef.name);
+      const secret = await this.deps.kube.get<KubeObject & { data?: Record<string, string> }>(
+        'Secret',
+        ns,
+        rc.spec.auth.secretRef.name,
+      );
       const encoded = secret?.data?.[rc.spec.auth.secretRef.key];
       if (encoded === undefined) {
         await this.writeStatus(
           cache,
-          this.degraded(cache, 'MissingSecret', `Secret ${ns}/${rc.spec.auth.secretRef.name} with key '${rc.spec.auth.secretRef.key}' not found; create it or fix spec.auth.secretRef`),
+          this.degraded(
+            cache,
+            'MissingSecret',
+            `Secret ${ns}/${rc.spec.auth.secretRef.name} with key '${rc.spec.auth.secretRef.key}' not found; create it or fix spec.auth.secretRef`,
+          ),
         );
         return { requeueAfterMs: 10_000 };
       }
@@ -89,13 +99,24 @@ export class Reconciler {
     this.passwords.set(key, password);
 
     // The pods that exist, by ordinal, and what their servers say.
-    const pods = this.deps.pods.list((p) => p.metadata.namespace === ns && ordinalOf(rc, p.metadata.name) !== undefined && p.metadata.labels?.[LABELS.instance] === name);
+    const pods = this.deps.pods.list(
+      (p) =>
+        p.metadata.namespace === ns &&
+        ordinalOf(rc, p.metadata.name) !== undefined &&
+        p.metadata.labels?.[LABELS.instance] === name,
+    );
     const observed = await Promise.all(pods.map((p) => this.observe(key, p, password)));
     const nodes: ObservedNode[] = observed.map((o) => o.node);
     const currentMaster = cache.status?.master?.pod;
     if (currentMaster !== undefined && !nodes.some((n) => n.pod === currentMaster)) {
       // The master's pod is gone from the API: it cannot serve, it is a failure now.
-      nodes.push({ pod: currentMaster, ordinal: ordinalOf(rc, currentMaster) ?? 0, terminating: true, reachable: false, unreachableForMs: Number.MAX_SAFE_INTEGER });
+      nodes.push({
+        pod: currentMaster,
+        ordinal: ordinalOf(rc, currentMaster) ?? 0,
+        terminating: true,
+        reachable: false,
+        unreachableForMs: Number.MAX_SAFE_INTEGER,
+      });
     }
 
     const decision = decideTopology({
@@ -120,18 +141,38 @@ export class Reconciler {
         if (o.node.terminating || !o.node.reachable) continue;
         const want = o.node.pod === decision.master ? 'master' : 'replica';
         if (o.pod.metadata.labels?.[LABELS.role] !== want) {
-          await this.deps.kube.mergePatch('Pod', ns, o.pod.metadata.name, { metadata: { labels: { [LABELS.role]: want } } });
+          await this.deps.kube.mergePatch('Pod', ns, o.pod.metadata.name, {
+            metadata: { labels: { [LABELS.role]: want } },
+          });
         }
       }
     }
 
     if (decision.masterChanged) {
-      this.deps.metrics.roleChanges.inc({ namespace: ns, cache: name, kind: currentMaster === undefined ? 'initial' : 'failover' });
+      this.deps.metrics.roleChanges.inc({
+        namespace: ns,
+        cache: name,
+        kind: currentMaster === undefined ? 'initial' : 'failover',
+      });
     }
-    const status = this.computeStatus(rc, cache, decision.master, decision.masterChanged, observed, decision.problem);
+    const status = this.computeStatus(
+      rc,
+      cache,
+      decision.master,
+      decision.masterChanged,
+      observed,
+      decision.problem,
+    );
     await this.writeStatus(cache, status);
     if (decision.masterChanged) {
-      await this.event(cache, 'Normal', currentMaster === undefined ? 'MasterElected' : 'Failover', currentMaster === undefined ? `${decision.master} is the master` : `${decision.master} promoted: master ${currentMaster} failed`);
+      await this.event(
+        cache,
+        'Normal',
+        currentMaster === undefined ? 'MasterElected' : 'Failover',
+        currentMaster === undefined
+          ? `${decision.master} is the master`
+          : `${decision.master} promoted: master ${currentMaster} failed`,
+      );
       log.info({ namespace: ns, name, master: decision.master, epoch: status.epoch }, 'master changed');
     }
     return { requeueAfterMs: HEALTH_PERIOD_MS };
@@ -139,15 +180,24 @@ export class Reconciler {
 
   forget(key: string): void {
     this.passwords.delete(key);
-    for (const k of [...this.unreachableSince.keys()]) if (k.startsWith(`${key}/`)) this.unreachableSince.delete(k);
-    for (const k of [...this.applied.keys()]) if (k.includes(`|${key.split('/')[0]}|`)) this.applied.delete(k);
+    for (const k of [...this.unreachableSince.keys()])
+      if (k.startsWith(`${key}/`)) this.unreachableSince.delete(k);
+    for (const k of [...this.applied.keys()])
+      if (k.includes(`|${key.split('/')[0]}|`)) this.applied.delete(k);
   }
 
-  private async observe(key: string, pod: KubeObject, password: string | undefined): Promise<{ pod: KubeObject; node: ObservedNode; state?: NodeState; ip?: string }> {
+  private async observe(
+    key: string,
+    pod: KubeObject,
+    password: string | undefined,
+  ): Promise<{ pod: KubeObject; node: ObservedNode; state?: NodeState; ip?: string }> {
     const status = pod.status as PodStatusLike | undefined;
     const podName = pod.metadata.name;
     const ordinal = Number(podName.slice(podName.lastIndexOf('-') + 1));
-    const terminating = pod.metadata.deletionTimestamp !== undefined || status?.phase === 'Failed' || status?.phase === 'Succeeded';
+    const terminating =
+      pod.metadata.deletionTimestamp !== undefined ||
+      status?.phase === 'Failed' ||
+      status?.phase === 'Succeeded';
     const ip = this.deps.nodeAddress ? this.deps.nodeAddress(pod) : status?.podIP;
     const healthKey = `${key}/${podName}`;
     let state: NodeState | undefined;
@@ -186,7 +236,12 @@ export class Reconciler {
     };
   }
 
-  private async execute(rc: ReplicatedCache, action: TopologyAction, byPod: Map<string, { ip?: string }>, password: string | undefined): Promise<void> {
+  private async execute(
+    rc: ReplicatedCache,
+    action: TopologyAction,
+    byPod: Map<string, { ip?: string }>,
+    password: string | undefined,
+  ): Promise<void> {
     const ns = rc.metadata.namespace;
     const log = this.deps.log;
     const target = action.kind === 'switchover' ? action.from : action.pod;
@@ -196,19 +251,44 @@ export class Reconciler {
     try {
       if (action.kind === 'promote') {
         await client.command(['REPLICAOF', 'NO', 'ONE'], 5000);
-        log.info({ namespace: ns, name: rc.metadata.name, pod: action.pod, reason: action.reason }, 'promoted');
+        log.info(
+          { namespace: ns, name: rc.metadata.name, pod: action.pod, reason: action.reason },
+          'promoted',
+        );
       } else if (action.kind === 'follow') {
         const host = names.podHost(rc, action.master, this.deps.defaults.clusterDomain);
         await client.command(['REPLICAOF', host, String(REDIS_PORT)], 5000);
         this.deps.metrics.repairs.inc({ namespace: ns, cache: rc.metadata.name });
-        log.info({ namespace: ns, name: rc.metadata.name, pod: action.pod, master: action.master, reason: action.reason }, 're-pointed replica');
-        await this.event(rc as ReplicatedCache & KubeObject, 'Normal', 'ReplicaRepointed', `${action.pod} now follows ${action.master}: ${action.reason}`);
+        log.info(
+          {
+            namespace: ns,
+            name: rc.metadata.name,
+            pod: action.pod,
+            master: action.master,
+            reason: action.reason,
+          },
+          're-pointed replica',
+        );
+        await this.event(
+          rc as ReplicatedCache & KubeObject,
+          'Normal',
+          'ReplicaRepointed',
+          `${action.pod} now follows ${action.master}: ${action.reason}`,
+        );
       } else {
         const toIp = byPod.get(action.to)?.ip;
         if (!toIp) return;
         await client.command(['FAILOVER', 'TO', toIp, String(REDIS_PORT), 'TIMEOUT', '10000'], 5000);
-        log.info({ namespace: ns, name: rc.metadata.name, from: action.from, to: action.to, reason: action.reason }, 'switchover started');
-        await this.event(rc as ReplicatedCache & KubeObject, 'Normal', 'Switchover', `${action.from} hands the master role to ${action.to}: ${action.reason}`);
+        log.info(
+          { namespace: ns, name: rc.metadata.name, from: action.from, to: action.to, reason: action.reason },
+          'switchover started',
+        );
+        await this.event(
+          rc as ReplicatedCache & KubeObject,
+          'Normal',
+          'Switchover',
+          `${action.from} hands the master role to ${action.to}: ${action.reason}`,
+        );
       }
     } finally {
       client.close();
@@ -224,9 +304,16 @@ export class Reconciler {
       const hash = createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
       meta.annotations = { ...(meta.annotations ?? {}), [APPLIED_HASH]: hash };
       const id = `${obj.kind}|${meta.namespace}|${meta.name}`;
-      const informer = obj.kind === 'StatefulSet' ? this.deps.statefulSets : obj.kind === 'Service' ? this.deps.services : undefined;
+      const informer =
+        obj.kind === 'StatefulSet'
+          ? this.deps.statefulSets
+          : obj.kind === 'Service'
+            ? this.deps.services
+            : undefined;
       const live = informer?.cache.get(`${meta.namespace}/${meta.name}`);
-      const upToDate = informer ? live?.metadata.annotations?.[APPLIED_HASH] === hash : this.applied.get(id) === hash;
+      const upToDate = informer
+        ? live?.metadata.annotations?.[APPLIED_HASH] === hash
+        : this.applied.get(id) === hash;
       if (upToDate) continue;
       await this.deps.kube.apply(obj as unknown as KubeObject);
       this.applied.set(id, hash);
@@ -247,26 +334,74 @@ export class Reconciler {
       .filter((o) => !o.node.terminating)
       .sort((a, b) => a.node.ordinal - b.node.ordinal)
       .map((o) => {
-        const ready = ((o.pod.status as PodStatusLike | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-        const role: 'master' | 'replica' | 'unknown' = !o.state ? 'unknown' : o.node.pod === master ? 'master' : 'replica';
-        const lag = role === 'replica' && masterState && o.state ? Math.max(0, masterState.offset - o.state.offset) : undefined;
-        if (lag !== undefined) this.deps.metrics.replicationLag.set({ namespace: rc.metadata.namespace, cache: rc.metadata.name, pod: o.node.pod }, lag);
+        const ready = ((o.pod.status as PodStatusLike | undefined)?.conditions ?? []).some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        );
+        const role: 'master' | 'replica' | 'unknown' = !o.state
+          ? 'unknown'
+          : o.node.pod === master
+            ? 'master'
+            : 'replica';
+        const lag =
+          role === 'replica' && masterState && o.state
+            ? Math.max(0, masterState.offset - o.state.offset)
+            : undefined;
+        if (lag !== undefined)
+          this.deps.metrics.replicationLag.set(
+            { namespace: rc.metadata.namespace, cache: rc.metadata.name, pod: o.node.pod },
+            lag,
+          );
         return {
           name: o.node.pod,
           role,
           ready,
-          linkStatus: role === 'replica' ? (o.state?.linkUp ? 'up' : 'down') : role === 'master' ? 'n/a' : undefined,
+          linkStatus:
+            role === 'replica' ? (o.state?.linkUp ? 'up' : 'down') : role === 'master' ? 'n/a' : undefined,
           offset: o.state?.offset,
           lag,
         } as NonNullable<ReplicatedCacheStatus['nodes']>[number];
       });
     const readyReplicas = nodes.filter((n) => n.ready).length;
     const replicasInSync = nodes.filter((n) => n.role === 'replica' && n.linkStatus === 'up').length;
-    const allReady = master !== undefined && readyReplicas === rc.spec.replicas && nodes.length === rc.spec.replicas && replicasInSync === rc.spec.replicas - 1;
+    const allReady =
+      master !== undefined &&
+      readyReplicas === rc.spec.replicas &&
+      nodes.length === rc.spec.replicas &&
+      replicasInSync === rc.spec.replicas - 1;
     let conditions = cache.status?.conditions ?? [];
-    conditions = setCondition(conditions, { type: 'Ready', status: allReady ? 'True' : 'False', reason: allReady ? 'AllNodesReady' : 'NodesNotReady', message: `${readyReplicas}/${rc.spec.replicas} nodes ready, ${replicasInSync} replicas in sync`, observedGeneration: cache.metadata.generation }, now);
-    conditions = setCondition(conditions, { type: 'Progressing', status: allReady ? 'False' : 'True', reason: allReady ? 'Stable' : 'Converging', message: allReady ? 'the group matches the spec' : 'waiting for nodes to become ready and in sync', observedGeneration: cache.metadata.generation }, now);
-    conditions = setCondition(conditions, { type: 'Degraded', status: problem ? 'True' : 'False', reason: problem ? 'NoMaster' : 'AsExpected', message: problem ?? 'no problem found', observedGeneration: cache.metadata.generation }, now);
+    conditions = setCondition(
+      conditions,
+      {
+        type: 'Ready',
+        status: allReady ? 'True' : 'False',
+        reason: allReady ? 'AllNodesReady' : 'NodesNotReady',
+        message: `${readyReplicas}/${rc.spec.replicas} nodes ready, ${replicasInSync} replicas in sync`,
+        observedGeneration: cache.metadata.generation,
+      },
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      {
+        type: 'Progressing',
+        status: allReady ? 'False' : 'True',
+        reason: allReady ? 'Stable' : 'Converging',
+        message: allReady ? 'the group matches the spec' : 'waiting for nodes to become ready and in sync',
+        observedGeneration: cache.metadata.generation,
+      },
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      {
+        type: 'Degraded',
+        status: problem ? 'True' : 'False',
+        reason: problem ? 'NoMaster' : 'AsExpected',
+        message: problem ?? 'no problem found',
+        observedGeneration: cache.metadata.generation,
+      },
+      now,
+    );
     const epoch = (cache.status?.epoch ?? 0) + (masterChanged ? 1 : 0);
     return {
       observedGeneration: cache.metadata.generation,
@@ -274,39 +409,81 @@ export class Reconciler {
       readyReplicas,
       selector: selectorString(rc),
       phase: problem ? 'Degraded' : allReady ? 'Ready' : 'Progressing',
-      master: master !== undefined ? { pod: master, address: names.podHost(rc, master, this.deps.defaults.clusterDomain) } : cache.status?.master,
+      master:
+        master !== undefined
+          ? { pod: master, address: names.podHost(rc, master, this.deps.defaults.clusterDomain) }
+          : cache.status?.master,
       epoch,
       nodes,
       conditions,
     };
   }
 
-  private degraded(cache: ReplicatedCache & KubeObject, reason: string, message: string): ReplicatedCacheStatus {
+  private degraded(
+    cache: ReplicatedCache & KubeObject,
+    reason: string,
+    message: string,
+  ): ReplicatedCacheStatus {
     const now = new Date().toISOString();
     let conditions = cache.status?.conditions ?? [];
-    conditions = setCondition(conditions, { type: 'Degraded', status: 'True', reason, message, observedGeneration: cache.metadata.generation }, now);
-    conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: cache.metadata.generation }, now);
-    return { ...(cache.status ?? { replicas: 0, readyReplicas: 0, epoch: 0 }), observedGeneration: cache.metadata.generation, phase: 'Degraded', conditions };
+    conditions = setCondition(
+      conditions,
+      { type: 'Degraded', status: 'True', reason, message, observedGeneration: cache.metadata.generation },
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      { type: 'Ready', status: 'False', reason, message, observedGeneration: cache.metadata.generation },
+      now,
+    );
+    return {
+      ...(cache.status ?? { replicas: 0, readyReplicas: 0, epoch: 0 }),
+      observedGeneration: cache.metadata.generation,
+      phase: 'Degraded',
+      conditions,
+    };
   }
 
-  private async writeStatus(cache: ReplicatedCache & KubeObject, status: ReplicatedCacheStatus): Promise<void> {
+  private async writeStatus(
+    cache: ReplicatedCache & KubeObject,
+    status: ReplicatedCacheStatus,
+  ): Promise<void> {
     if (!statusChanged(cache, status)) return;
     await this.deps.kube.apply(
-      { apiVersion: 'rcache.dev/v1alpha1', kind: 'ReplicatedCache', metadata: { name: cache.metadata.name, namespace: cache.metadata.namespace }, status } as KubeObject,
+      {
+        apiVersion: 'rcache.dev/v1alpha1',
+        kind: 'ReplicatedCache',
+        metadata: { name: cache.metadata.name, namespace: cache.metadata.namespace },
+        status,
+      } as KubeObject,
       'status',
     );
     // Keep our view current until the watch delivers the update, so we do not write it twice.
     cache.status = status;
   }
 
-  private async event(cache: ReplicatedCache & KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  private async event(
+    cache: ReplicatedCache & KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const now = new Date().toISOString();
     try {
       await this.deps.kube.create({
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${cache.metadata.name}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, namespace: cache.metadata.namespace },
-        involvedObject: { apiVersion: 'rcache.dev/v1alpha1', kind: 'ReplicatedCache', name: cache.metadata.name, namespace: cache.metadata.namespace, uid: cache.metadata.uid },
+        metadata: {
+          name: `${cache.metadata.name}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+          namespace: cache.metadata.namespace,
+        },
+        involvedObject: {
+          apiVersion: 'rcache.dev/v1alpha1',
+          kind: 'ReplicatedCache',
+          name: cache.metadata.name,
+          namespace: cache.metadata.namespace,
+          uid: cache.metadata.uid,
+        },
         reason,
         message,
         type,

@@ -10,7 +10,9 @@ export function setCondition(
 ): Condition[] {
   const old = conditions.find((c) => c.type === next.type);
   const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : now;
-  return [...conditions.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }].sort((a, b) => a.type.localeCompare(b.type));
+  return [...conditions.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }].sort((a, b) =>
+    a.type.localeCompare(b.type),
+  );
 }
 
 /**
@@ -19,8 +21,17 @@ export function setCondition(
  */
 export function materialStatus(status: ReplicatedCacheStatus | undefined): string {
   if (!status) return '';
-  const nodes = (status.nodes ?? []).map((n) => ({ name: n.name, role: n.role, ready: n.ready, linkStatus: n.linkStatus }));
-  return JSON.stringify({ ...status, nodes, conditions: status.conditions?.map(({ lastTransitionTime: _t, ...c }) => c) });
+  const nodes = (status.nodes ?? []).map((n) => ({
+    name: n.name,
+    role: n.role,
+    ready: n.ready,
+    linkStatus: n.linkStatus,
+  }));
+  return JSON.stringify({
+    ...status,
+    nodes,
+    conditions: status.conditions?.map(({ lastTransitionTime: _t, ...c }) => c),
+  });
 }
 
 export function statusChanged(cache: ReplicatedCache, next: ReplicatedCacheStatus): boolean {

@@ -2,6 +2,7 @@ import { SERVER_VERSION } from '../commands/hello-reply.js';
 import { type ConfLine, parseCommandLineOptions, readConfFile } from '../config/conf-file.js';
 import { Config, ConfigError, findDirective, isAcceptedUnimplemented } from '../config/config.js';
 import { Logger, type LogLevel } from '../log.js';
+import { startHealthServer } from './health.js';
 import { Server } from './server.js';
 
 export const RCACHE_VERSION = '0.1.0';
@@ -62,10 +63,15 @@ export function createLogger(config: Config): Logger {
 /** Creates the server with every subsystem wired in (persistence, replication). */
 export async function startServer(config: Config, log: Logger): Promise<Server> {
   const server = new Server({ config, log });
-  config.onChange((name, value) => {
-    if (name === 'loglevel') log.setLevel(value as LogLevel);
-  });
   const port = await server.listen();
+  const healthPort = config.num('health-port');
+  if (healthPort !== 0) {
+    const health = await startHealthServer(server, healthPort);
+    server.shutdownHooks.push(async () => {
+      await new Promise<void>((resolve) => health.close(() => resolve()));
+    });
+    log.notice(`Health endpoint on port ${healthPort} (/live, /ready).`);
+  }
   log.notice(`Running mode=standalone, port=${port}.`);
   log.notice('Server initialized');
   log.notice('Ready to accept connections');

@@ -4,7 +4,9 @@ import { type Command, CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { Database, type KeyspaceHooks } from '../keyspace/db.js';
 import { MemoryManager } from '../keyspace/memory.js';
-import type { Logger } from '../log.js';
+import type { Logger, LogLevel } from '../log.js';
+import { ReplicationManager } from '../replication/role.js';
+import { SnapshotManager } from '../replication/snapshot.js';
 import { ProtocolError } from '../resp/request-parser.js';
 import { BlockingManager } from './blocking.js';
 import { Client } from './client.js';
@@ -26,6 +28,8 @@ export interface PropagatedOp {
 export interface ReplicationRole {
   /** True when this server follows a master (commands from clients may not write, keys do not expire). */
   readonly isReplica: boolean;
+  /** master_repl_offset: WAIT compares a client's last write offset (Client.woff) with replicas' ACKs. */
+  readonly offset: number;
   /** Appends a command's effects to the replication stream (backlog and replicas). */
   feed(ops: readonly PropagatedOp[]): void;
   /** Policy checks that need replication state (read-only replica, stale data, min-replicas). */
@@ -34,6 +38,8 @@ export interface ReplicationRole {
   cron(): void;
   /** Called when a client closes (replica links, the master link). */
   clientClosed(c: Client): void;
+  /** On a replica: whether the link to the master is up (readiness). */
+  masterLinkUp?(): boolean;
   shutdown(): Promise<void>;
 }
 
@@ -55,7 +61,8 @@ export class Server implements KeyspaceHooks {
   readonly commands = new CommandTable();
   readonly dbs: Database[] = [];
   readonly clients = new Set<Client>();
-  readonly output = new Output();
+  /** Every error reply counts in INFO errorstats (Redis counts at the reply layer too). */
+  readonly output = new Output((message) => this.stats.countError(message));
   readonly blocking = new BlockingManager();
   readonly stats = new Stats();
   readonly slowlog = new Slowlog();
@@ -78,6 +85,8 @@ export class Server implements KeyspaceHooks {
   pauseWritesUntil = 0;
   pauseAllUntil = 0;
   readonly postponed = new Set<Client>();
+  /** Clients just served by a blocking command, whose pipelined commands wait for endTurn. */
+  private readonly unblocked = new Set<Client>();
 
   /** The cached time of the current command (Redis's server.mstime). */
   private nowMs = Date.now();
@@ -90,9 +99,21 @@ export class Server implements KeyspaceHooks {
     { map: Map<string, number>; it: Iterator<[string, number]> }
   >();
   requiresAuth = false;
+  /**
+   * Started without a role (the operator's nodes start so): refuses writes and refuses to feed replicas
+   * until REPLICAOF gives it one, so a node that restarted empty can never pose as a master.
+   */
+  fenced = false;
   /** Cached config read on hot paths. */
   protoMaxBulkLen = 0;
   queryBufferLimit = 0;
+  /**
+   * INFO sections supplied by subsystems (`replication`, `persistence`...), by lower-case section name:
+   * they replace the built-in lines of that section (src/commands/server-info.ts).
+   */
+  readonly infoSections = new Map<string, () => string[]>();
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's expiry cycle off (tests rely on lazy expiry only). */
+  activeExpireEnabled = true;
   /** Extra per-turn work registered by subsystems (replication ACK batching, etc.). */
   readonly afterTurn: (() => void)[] = [];
   shuttingDown = false;
@@ -104,8 +125,20 @@ export class Server implements KeyspaceHooks {
     for (let i = 0; i < this.config.num('databases'); i++) this.dbs.push(new Database(i, this));
     this.memory = new MemoryManager(this);
     this.commands.register(allCommands());
+    this.snapshots = new SnapshotManager();
+    this.replication = new ReplicationManager(this);
     this.readConfigCache();
-    this.config.onChange(() => this.readConfigCache());
+    this.config.onChange((name, value) => {
+      this.readConfigCache();
+      // Directives that reconfigure running machinery rather than a cached value.
+      if (name === 'hz' && this.cronTimer) {
+        clearInterval(this.cronTimer);
+        this.cronTimer = undefined;
+        this.startCron();
+      } else if (name === 'loglevel') {
+        this.log.setLevel(value as LogLevel);
+      }
+    });
   }
 
   private readConfigCache(): void {
@@ -114,6 +147,7 @@ export class Server implements KeyspaceHooks {
     this.slowlog.thresholdUsec = this.config.num('slowlog-log-slower-than');
     this.slowlog.maxLen = this.config.num('slowlog-max-len');
     this.queryBufferLimit = this.config.num('client-query-buffer-limit');
+    this.fenced = this.config.bool('fenced');
   }
 
   // ---- KeyspaceHooks -------------------------------------------------------------------------------
@@ -198,10 +232,13 @@ export class Server implements KeyspaceHooks {
 
   /** Server-wide reasons to refuse a command: memory, replication state (see processCommand). */
   policyRejection(c: Client, cmd: Command): string | undefined {
-    if (cmd.denyOom && this.memory.overLimit(c)) {
+    if (this.memory.maxmemory !== 0 && this.memory.overLimit(c) && this.memory.refusedWhenFull(c, cmd)) {
       return "OOM command not allowed when used memory > 'maxmemory'.";
     }
     if (c.flags.master) return undefined;
+    if (this.fenced && (cmd.write || cmd.mayReplicate) && !cmd.spec.flags.includes('admin')) {
+      return "READONLY You can't write against a fenced node: it waits for the operator to give it a role (REPLICAOF).";
+    }
     return this.replication.rejectReason(c, cmd);
   }
 
@@ -372,15 +409,32 @@ export class Server implements KeyspaceHooks {
    * commands made ready), propagate, and hand replies to sockets.
    */
   endTurn(): void {
-    if (this.blocking.hasReadyKeys) {
-      for (const served of this.blocking.serveReady()) {
-        this.flushPropagation();
-        this.processQueue(served);
-      }
+    if (this.blocking.hasReadyKeys) this.serveBlockedClients();
+    // Served clients resume their pipelines; what those commands make ready is served as they run.
+    for (const c of this.unblocked) {
+      this.unblocked.delete(c);
+      this.processQueue(c);
     }
     this.flushPropagation();
     for (const hook of this.afterTurn) hook();
     this.output.flush();
+  }
+
+  /**
+   * Serves clients blocked on keys that became ready (Redis's handleClientsBlockedOnKeys), right after
+   * the command that made them ready. Each served command propagates on its own, as its non-blocking
+   * equivalent (set in c.propagate by its retry); the served clients' next pipelined commands run at
+   * the end of the turn, not nested in the current command.
+   */
+  serveBlockedClients(): void {
+    this.flushPropagation();
+    const served = this.blocking.serveReady((c) => {
+      const ops = c.propagate;
+      c.propagate = undefined;
+      if (ops !== undefined) for (const op of ops) this.propagate(c.db.id, op);
+      this.flushPropagation();
+    });
+    for (const c of served) this.unblocked.add(c);
   }
 
   /** Re-runs clients held back by a pause once it has ended. */
@@ -467,7 +521,8 @@ export class Server implements KeyspaceHooks {
   /** Periodic work (Redis's serverCron): expiry, timeouts, replication heartbeats. */
   cron(): void {
     const now = this.updateClock();
-    if (!this.isReplica()) this.activeExpireCycle(now);
+    if (!this.isReplica() && this.activeExpireEnabled) this.activeExpireCycle(now);
+    this.stats.sample(now);
     const timedOut = this.blocking.expire(now);
     const idleTimeout = this.config.num('timeout');
     if (idleTimeout > 0) {
@@ -559,6 +614,7 @@ const EMPTY: string[] = [];
 
 class NoReplication implements ReplicationRole {
   readonly isReplica = false;
+  readonly offset = 0;
   feed(): void {}
   rejectReason(): string | undefined {
     return undefined;
