@@ -92,11 +92,19 @@ $(ss -Htlnp | grep -E ":($(
   fi
 }
 
+# A killed process stays a zombie until its parent (init, once this script has
+# exited) reaps it; it holds nothing, so it counts as gone.
+running() {
+  local state
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
 pid_alive() {
   local name="$1" pid
   [[ -f "$PIDS/$name.pid" ]] || return 1
   pid="$(cat "$PIDS/$name.pid")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -n "$pid" ]] && running "$pid" || return 1
   # Guard against a recycled PID: it must still be the binary we started.
   [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(cat "$PIDS/$name.exe" 2>/dev/null)" ]]
 }
@@ -436,7 +444,7 @@ cmd_up() {
   done
   local t0=$SECONDS
   # From here on a failure leaves partial state: `down` cleans it, so say so.
-  trap 'echo "cluster start failed; clean up with: tools/cluster.sh down (logs in $LOGS)" >&2' ERR
+  trap 'rc=$?; ((rc == 0)) || echo "cluster start failed; clean up with: tools/cluster.sh down (logs in $LOGS)" >&2' EXIT
   mkdir -p "$STATE" "$PIDS" "$LOGS"
   date -u +%FT%TZ >"$STATE/created"
   setup_network
@@ -490,7 +498,7 @@ cmd_up() {
   wait_for "CoreDNS" 30 coredns http_ok "http://127.0.0.1:$COREDNS_READY_PORT/ready"
   # Pods cannot be created in a namespace before its default ServiceAccount exists.
   wait_for "the default ServiceAccount" 60 kube-controller-manager kubectl_ get serviceaccount default -n default
-  trap - ERR
+  trap - EXIT
   log "cluster up in $((SECONDS - t0)) s; kubeconfig: $ADMIN_KUBECONFIG"
   echo "$ADMIN_KUBECONFIG"
 }
@@ -513,7 +521,7 @@ stop_procs() {
     local i p left
     for i in $(seq 1 50); do
       left=0
-      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+      for p in "${pids[@]}"; do running "$p" && left=1; done
       ((left)) || break
       sleep 0.1
     done
@@ -589,6 +597,18 @@ clean_cni_iptables() {
   done
 }
 
+# Last resort for pod processes whose shim is gone (they would be re-parented
+# to init and live on): everything left in the kubelet's pod cgroups.
+kill_pod_cgroup_procs() {
+  local f pid
+  for f in /sys/fs/cgroup/*/kubepods; do
+    [[ -d "$f" ]] || continue
+    while read -r pid; do
+      [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
+    done < <(find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+  done
+}
+
 remove_kubelet_cgroups() {
   local sub dir
   for sub in /sys/fs/cgroup/*/; do
@@ -612,6 +632,10 @@ cmd_down() {
   # Controllers and kubelet first so nothing recreates pods while they are killed.
   stop_procs kube-controller-manager kube-scheduler kubelet
   stop_pod_tasks
+  stop_procs kube-proxy coredns containerd
+  kill_pod_cgroup_procs
+  # The apiserver's graceful shutdown stalls without etcd: stop it first.
+  stop_procs kube-apiserver
   stop_procs "${COMPONENTS[@]}"
   # Pod network namespaces (kept under our state dir) and container mounts.
   if [[ -d "$STATE" ]]; then
@@ -624,6 +648,8 @@ cmd_down() {
   conntrack -D -d "$POD_CIDR" >/dev/null 2>&1 || true
   conntrack -D -d "$SERVICE_CIDR" >/dev/null 2>&1 || true
   ip link del "$BRIDGE" 2>/dev/null || true
+  kill_pod_cgroup_procs
+  sleep 0.2
   remove_kubelet_cgroups
   rm -rf "$STATE"
   [[ -d "$STATE" ]] && die "could not remove $STATE"

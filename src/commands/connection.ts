@@ -61,6 +61,11 @@ function hello(c: Client, argv: string[]): void {
       c.out.error('ERR Protocol version is not an integer or out of range');
       return;
     }
+    // Redis checks the version before looking at the options.
+    if (version < 2 || version > 3) {
+      c.out.error('NOPROTO unsupported protocol version');
+      return;
+    }
     i = 2;
   }
   let setName: string | undefined;
@@ -90,10 +95,6 @@ function hello(c: Client, argv: string[]): void {
     c.out.error(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
-    return;
-  }
-  if (version !== undefined && (version < 2 || version > 3)) {
-    c.out.error('NOPROTO unsupported protocol version');
     return;
   }
   if (version !== undefined) c.resp = version as 2 | 3;

@@ -3,6 +3,7 @@ import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
 import { pubsubCommands } from './pubsub.js';
+import { replicationCommands } from '../replication/commands.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
@@ -23,5 +24,6 @@ export function allCommands(): CommandSpec[] {
     ...zsetCommands,
     ...transactionCommands,
     ...pubsubCommands,
+    ...replicationCommands,
   ];
 }

@@ -1,6 +1,15 @@
 import type { Client } from '../server/client.js';
+import { incrementByFloat } from './long-double.js';
 import { type CommandSpec, cmd } from './table.js';
-import { Err, parseInt64, parseLong } from './util.js';
+import { Err, longArg, parseInt64 } from './util.js';
+
+const LLONG_MAX = 9223372036854775807n;
+const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+/**
+ * V8's longest string (2^29 - 24 one-byte chars) is a little under the default proto-max-bulk-len
+ * (512 MiB): the last 24 bytes Redis would accept are refused with the same error rather than crash.
+ */
+const MAX_JS_STRING = 2 ** 29 - 24;
 
 /** Looks a string up for reading; replies WRONGTYPE and returns null when it is not a string. */
 export function getString(c: Client, key: string): string | undefined | null {
@@ -10,85 +19,259 @@ export function getString(c: Client, key: string): string | undefined | null {
   return null;
 }
 
-function get(c: Client, argv: string[]): void {
-  const v = getString(c, argv[1]!);
-  if (v === null) return;
+/** Redis's getGenericCommand: replies the value (or null); false after a WRONGTYPE error. */
+function replyValue(c: Client, key: string): boolean {
+  const v = getString(c, key);
+  if (v === null) return false;
   if (v === undefined) c.out.nullBulk();
   else c.out.bulk(v);
+  return true;
 }
 
-const SET_NX = 1;
-const SET_XX = 2;
-const SET_GET = 4;
-const SET_KEEPTTL = 8;
+/** Redis's checkStringLength: the master's stream is trusted, clients are held to proto-max-bulk-len. */
+function fitsMaxBulk(c: Client, total: number): boolean {
+  if ((c.flags.master || total <= c.server.protoMaxBulkLen) && total <= MAX_JS_STRING) return true;
+  c.out.error(STRING_TOO_LONG);
+  return false;
+}
+
+function get(c: Client, argv: string[]): void {
+  replyValue(c, argv[1]!);
+}
+
+// ---- SET and its options (shared with GETEX: Redis's parseExtendedStringArgumentsOrReply) ----------
+
+const NX = 1;
+const XX = 2;
+const GET = 4;
+const KEEPTTL = 8;
+const PERSIST = 16;
+const EX = 32;
+const PX = 64;
+const EXAT = 128;
+const PXAT = 256;
+const ANY_EXPIRE = EX | PX | EXAT | PXAT;
+
+interface StringOptions {
+  flags: number;
+  /** The expire argument's text; validated after every option is parsed, as Redis does. */
+  expire: string | undefined;
+}
 
 /**
- * SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]. A relative or absolute expiry is
- * propagated as `SET key value PXAT <ms>`, computed once here, so replicas agree on the instant.
+ * Parses SET's (`forSet`) or GETEX's options. As in Redis, repeating an option is fine (the last
+ * value wins) while mixing incompatible ones is a syntax error.
  */
-function set(c: Client, argv: string[]): void {
-  const key = argv[1]!;
-  const value = argv[2]!;
+function parseStringOptions(c: Client, argv: string[], from: number, forSet: boolean): StringOptions | undefined {
   let flags = 0;
-  let expireAt: number | undefined;
-  let unitSeen = false;
-  for (let i = 3; i < argv.length; i++) {
+  let expire: string | undefined;
+  for (let i = from; i < argv.length; i++) {
     const opt = argv[i]!.toLowerCase();
     const next = argv[i + 1];
-    if (opt === 'nx' && !(flags & SET_XX)) flags |= SET_NX;
-    else if (opt === 'xx' && !(flags & SET_NX)) flags |= SET_XX;
-    else if (opt === 'get') flags |= SET_GET;
-    else if (opt === 'keepttl' && !unitSeen) flags |= SET_KEEPTTL;
-    else if (
-      (opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') &&
-      !unitSeen &&
-      !(flags & SET_KEEPTTL) &&
-      next !== undefined
-    ) {
-      const n = parseLong(next);
-      if (n === undefined) {
-        c.out.error(Err.notInteger);
-        return;
-      }
-      if (n <= 0 || (opt.startsWith('e') && n > Number.MAX_SAFE_INTEGER / 1000)) {
-        c.out.error("ERR invalid expire time in 'set' command");
-        return;
-      }
-      const now = c.server.now();
-      expireAt = opt === 'ex' ? now + n * 1000 : opt === 'px' ? now + n : opt === 'exat' ? n * 1000 : n;
-      unitSeen = true;
+    const unit = opt === 'ex' ? EX : opt === 'px' ? PX : opt === 'exat' ? EXAT : opt === 'pxat' ? PXAT : 0;
+    if (opt === 'nx' && forSet && !(flags & XX)) flags |= NX;
+    else if (opt === 'xx' && forSet && !(flags & NX)) flags |= XX;
+    else if (opt === 'get' && forSet) flags |= GET;
+    else if (opt === 'keepttl' && forSet && !(flags & (PERSIST | ANY_EXPIRE))) flags |= KEEPTTL;
+    else if (opt === 'persist' && !forSet && !(flags & (KEEPTTL | ANY_EXPIRE))) flags |= PERSIST;
+    else if (unit !== 0 && next !== undefined && !(flags & (KEEPTTL | PERSIST | (ANY_EXPIRE & ~unit)))) {
+      flags |= unit;
+      expire = next;
       i++;
     } else {
       c.out.error(Err.syntax);
-      return;
+      return undefined;
     }
   }
-  const db = c.db;
-  let old: string | undefined;
-  if (flags & SET_GET) {
-    const cur = getString(c, key);
-    if (cur === null) return;
-    old = cur;
+  return { flags, expire };
+}
+
+/**
+ * Redis's getExpireMillisecondsOrReply for SET/SETEX/PSETEX/GETEX: a positive integer whose absolute
+ * time in ms fits a signed 64-bit integer. Computed in bigint so the limits are exact; the result is
+ * stored as a JS number (exact below 2^53 ms, the year 287396).
+ */
+function expireArgument(c: Client, text: string, flags: number, command: string): number | undefined {
+  const n = parseInt64(text);
+  if (n === undefined) {
+    c.out.error(Err.notInteger);
+    return undefined;
   }
-  const exists = flags & (SET_NX | SET_XX) ? db.exists(key) : false;
-  if ((flags & SET_NX && exists) || (flags & SET_XX && !exists)) {
-    if (flags & SET_GET) old === undefined ? c.out.nullBulk() : c.out.bulk(old);
-    else c.out.nullBulk();
+  const seconds = (flags & (EX | EXAT)) !== 0;
+  if (n <= 0n || (seconds && n > LLONG_MAX / 1000n)) {
+    c.out.error(`ERR invalid expire time in '${command}' command`);
+    return undefined;
+  }
+  let ms = seconds ? n * 1000n : n;
+  if (flags & (EX | PX)) ms += BigInt(c.server.now());
+  if (ms > LLONG_MAX) {
+    c.out.error(`ERR invalid expire time in '${command}' command`);
+    return undefined;
+  }
+  return Number(ms);
+}
+
+/**
+ * Redis's setGenericCommand. Replies `okReply`/`abortReply` (null means the RESP null) unless GET was
+ * asked, in which case the old value is the reply. An expiry is propagated as `SET k v PXAT <ms>`.
+ */
+function setGeneric(
+  c: Client,
+  argv: string[],
+  key: string,
+  value: string,
+  options: StringOptions,
+  command: string,
+  replies: { ok: (c: Client) => void; abort: (c: Client) => void },
+): void {
+  const { flags, expire } = options;
+  let expireAt: number | undefined;
+  if (expire !== undefined) {
+    expireAt = expireArgument(c, expire, flags, command);
+    if (expireAt === undefined) return;
+  }
+  if (flags & GET && !replyValue(c, key)) return;
+  const db = c.db;
+  const found = db.lookupWrite(key) !== undefined;
+  if ((flags & NX && found) || (flags & XX && !found)) {
+    if (!(flags & GET)) replies.abort(c);
     return;
   }
-  db.set(key, value, (flags & SET_KEEPTTL) !== 0);
+  db.set(key, value, (flags & KEEPTTL) !== 0);
   c.server.dirty++;
   if (expireAt !== undefined) {
     db.setExpire(key, expireAt);
     c.propagate = [['SET', key, value, 'PXAT', String(expireAt)]];
-  } else if (flags & SET_GET) {
+  } else if (flags & GET) {
+    // Replicas must not answer anything, so GET (possibly repeated) is dropped from the propagated argv.
     c.propagate = [argv.filter((a, i) => i < 3 || a.toLowerCase() !== 'get')];
   }
-  if (flags & SET_GET) old === undefined ? c.out.nullBulk() : c.out.bulk(old);
+  if (!(flags & GET)) replies.ok(c);
+}
+
+const replyOk = (c: Client) => c.out.status('OK');
+const replyNull = (c: Client) => c.out.nullBulk();
+const replyOne = (c: Client) => c.out.integer(1);
+const replyZero = (c: Client) => c.out.integer(0);
+
+/** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] */
+function set(c: Client, argv: string[]): void {
+  const options = parseStringOptions(c, argv, 3, true);
+  if (options === undefined) return;
+  setGeneric(c, argv, argv[1]!, argv[2]!, options, 'set', { ok: replyOk, abort: replyNull });
+}
+
+function setnx(c: Client, argv: string[]): void {
+  const options = { flags: NX, expire: undefined };
+  setGeneric(c, argv, argv[1]!, argv[2]!, options, 'setnx', { ok: replyOne, abort: replyZero });
+}
+
+/** SETEX key seconds value / PSETEX key ms value: SET with EX/PX, propagated as SET ... PXAT. */
+function setex(c: Client, argv: string[]): void {
+  const options = { flags: EX, expire: argv[2]! };
+  setGeneric(c, argv, argv[1]!, argv[3]!, options, 'setex', { ok: replyOk, abort: replyNull });
+}
+
+function psetex(c: Client, argv: string[]): void {
+  const options = { flags: PX, expire: argv[2]! };
+  setGeneric(c, argv, argv[1]!, argv[3]!, options, 'psetex', { ok: replyOk, abort: replyNull });
+}
+
+/** GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]: propagated as PEXPIREAT, PERSIST or DEL. */
+function getex(c: Client, argv: string[]): void {
+  const options = parseStringOptions(c, argv, 2, false);
+  if (options === undefined) return;
+  const key = argv[1]!;
+  const value = getString(c, key);
+  if (value === null) return;
+  if (value === undefined) {
+    c.out.nullBulk();
+    return;
+  }
+  let expireAt: number | undefined;
+  if (options.expire !== undefined) {
+    expireAt = expireArgument(c, options.expire, options.flags, 'getex');
+    if (expireAt === undefined) return;
+  }
+  c.out.bulk(value);
+  const db = c.db;
+  if (expireAt !== undefined && options.flags & (EXAT | PXAT) && expireAt <= c.server.now() && !c.server.isReplica()) {
+    // An absolute time already past deletes the key now, like EXPIREAT does.
+    db.delete(key);
+    c.server.dirty++;
+    c.propagate = [[c.server.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]];
+  } else if (expireAt !== undefined) {
+    db.setExpire(key, expireAt);
+    c.server.dirty++;
+    c.propagate = [['PEXPIREAT', key, String(expireAt)]];
+  } else if (options.flags & PERSIST && db.persist(key)) {
+    c.server.dirty++;
+    c.propagate = [['PERSIST', key]];
+  }
+}
+
+/** GETDEL key: propagated as DEL (UNLINK with lazyfree-lazy-user-del). */
+function getdel(c: Client, argv: string[]): void {
+  const key = argv[1]!;
+  const value = getString(c, key);
+  if (value === null) return;
+  if (value === undefined) {
+    c.out.nullBulk();
+    return;
+  }
+  c.out.bulk(value);
+  c.db.delete(key);
+  c.server.dirty++;
+  c.propagate = [[c.server.config.bool('lazyfree-lazy-user-del') ? 'UNLINK' : 'DEL', key]];
+}
+
+/** GETSET key value: SET that clears the TTL and replies the old value; propagated as SET. */
+function getset(c: Client, argv: string[]): void {
+  const key = argv[1]!;
+  if (!replyValue(c, key)) return;
+  c.db.set(key, argv[2]!);
+  c.server.dirty++;
+  c.propagate = [['SET', key, argv[2]!]];
+}
+
+function mget(c: Client, argv: string[]): void {
+  c.out.arrayHeader(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const v = c.db.lookupRead(argv[i]!);
+    if (typeof v === 'string') c.out.bulk(v);
+    else c.out.nullBulk();
+  }
+}
+
+/** MSET / MSETNX: arity says -3, pairs are checked here with the arity error text, as in Redis. */
+function msetGeneric(c: Client, argv: string[], nx: boolean): void {
+  if (argv.length % 2 === 0) {
+    c.out.error(`ERR wrong number of arguments for '${nx ? 'msetnx' : 'mset'}' command`);
+    return;
+  }
+  if (nx) {
+    for (let i = 1; i < argv.length; i += 2) {
+      if (c.db.lookupWrite(argv[i]!) !== undefined) {
+        c.out.integer(0);
+        return;
+      }
+    }
+  }
+  for (let i = 1; i < argv.length; i += 2) c.db.set(argv[i]!, argv[i + 1]!);
+  c.server.dirty += (argv.length - 1) / 2;
+  if (nx) c.out.integer(1);
   else c.out.status('OK');
 }
 
-/** INCR/DECR/INCRBY/DECRBY: exact 64-bit arithmetic with Redis's overflow error. */
+function mset(c: Client, argv: string[]): void {
+  msetGeneric(c, argv, false);
+}
+
+function msetnx(c: Client, argv: string[]): void {
+  msetGeneric(c, argv, true);
+}
+
+/** INCR/DECR/INCRBY/DECRBY: exact 64-bit arithmetic with Redis's overflow error; the TTL is kept. */
 function incrementBy(c: Client, key: string, delta: bigint): void {
   const cur = c.db.lookupWrite(key);
   let base = 0n;
@@ -105,7 +288,7 @@ function incrementBy(c: Client, key: string, delta: bigint): void {
     base = parsed;
   }
   const result = base + delta;
-  if (result > 9223372036854775807n || result < -9223372036854775808n) {
+  if (result > LLONG_MAX || result < -LLONG_MAX - 1n) {
     c.out.error(Err.overflow);
     return;
   }
@@ -128,16 +311,264 @@ function incrby(c: Client, argv: string[]): void {
 }
 function decrby(c: Client, argv: string[]): void {
   const d = parseInt64(argv[2]!);
-  if (d === undefined || d === -9223372036854775808n)
+  if (d === undefined || d === -LLONG_MAX - 1n)
     c.out.error(d === undefined ? Err.notInteger : 'ERR decrement would overflow');
   else incrementBy(c, argv[1]!, -d);
+}
+
+/**
+ * INCRBYFLOAT key increment, in x87 extended precision like Redis (see long-double.ts). Propagated as
+ * `SET key <result> KEEPTTL` so replicas store exactly the same text.
+ */
+function incrbyfloat(c: Client, argv: string[]): void {
+  const key = argv[1]!;
+  const cur = c.db.lookupWrite(key);
+  if (cur !== undefined && typeof cur !== 'string') {
+    c.out.error(Err.wrongType);
+    return;
+  }
+  const result = incrementByFloat(cur ?? '0', argv[2]!);
+  if (result === 'notfloat') {
+    c.out.error(Err.notFloat);
+    return;
+  }
+  if (result === 'nan-or-inf') {
+    c.out.error('ERR increment would produce NaN or Infinity');
+    return;
+  }
+  c.db.set(key, result, true);
+  c.server.dirty++;
+  c.out.bulk(result);
+  c.propagate = [['SET', key, result, 'KEEPTTL']];
+}
+
+/** APPEND key value: creates the key when missing (even with an empty value); replies the new length. */
+function append(c: Client, argv: string[]): void {
+  const key = argv[1]!;
+  const suffix = argv[2]!;
+  const cur = c.db.lookupWrite(key);
+  if (cur !== undefined && typeof cur !== 'string') {
+    c.out.error(Err.wrongType);
+    return;
+  }
+  if (cur !== undefined && !fitsMaxBulk(c, cur.length + suffix.length)) return;
+  const next = cur === undefined ? suffix : cur + suffix;
+  c.db.set(key, next, true);
+  c.server.dirty++;
+  c.out.integer(next.length);
+}
+
+function strlen(c: Client, argv: string[]): void {
+  const v = getString(c, argv[1]!);
+  if (v !== null) c.out.integer(v === undefined ? 0 : v.length);
+}
+
+/** GETRANGE key start end (and its old name SUBSTR): inclusive, negative from the end, clamped. */
+function getrange(c: Client, argv: string[]): void {
+  const startArg = parseInt64(argv[2]!);
+  const endArg = startArg === undefined ? undefined : parseInt64(argv[3]!);
+  if (startArg === undefined || endArg === undefined) {
+    c.out.error(Err.notInteger);
+    return;
+  }
+  const v = getString(c, argv[1]!);
+  if (v === null) return;
+  if (v === undefined) {
+    c.out.bulk('');
+    return;
+  }
+  const len = BigInt(v.length);
+  let start = startArg;
+  let end = endArg;
+  if (start < 0n && end < 0n && start > end) {
+    c.out.bulk('');
+    return;
+  }
+  if (start < 0n) start += len;
+  if (end < 0n) end += len;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= len) end = len - 1n;
+  if (start > end || len === 0n) c.out.bulk('');
+  else c.out.bulk(v.slice(Number(start), Number(end) + 1));
+}
+
+/**
+ * SETRANGE key offset value: overwrites from `offset`, zero-padding a shorter (or missing) value.
+ * Setting nothing creates nothing and replies the current length.
+ */
+function setrange(c: Client, argv: string[]): void {
+  const key = argv[1]!;
+  const value = argv[3]!;
+  const offset = longArg(c, argv[2]!);
+  if (offset === undefined) return;
+  if (offset < 0) {
+    c.out.error('ERR offset is out of range');
+    return;
+  }
+  const cur = c.db.lookupWrite(key);
+  if (cur !== undefined && typeof cur !== 'string') {
+    c.out.error(Err.wrongType);
+    return;
+  }
+  if (value.length === 0) {
+    c.out.integer(cur === undefined ? 0 : cur.length);
+    return;
+  }
+  if (!fitsMaxBulk(c, offset + value.length)) return;
+  const old = cur ?? '';
+  const head = old.length >= offset ? old.slice(0, offset) : old + '\0'.repeat(offset - old.length);
+  const next = head + value + old.slice(offset + value.length);
+  c.db.set(key, next, true);
+  c.server.dirty++;
+  c.out.integer(next.length);
+}
+
+/**
+ * LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: the classic O(n·m) dynamic programme, and
+ * the match ranges walked back from the end exactly as Redis does, so the reply is identical.
+ */
+function lcs(c: Client, argv: string[]): void {
+  const a0 = c.db.lookupRead(argv[1]!);
+  const b0 = c.db.lookupRead(argv[2]!);
+  if ((a0 !== undefined && typeof a0 !== 'string') || (b0 !== undefined && typeof b0 !== 'string')) {
+    c.out.error('ERR The specified keys must contain string values');
+    return;
+  }
+  const a = a0 ?? '';
+  const b = b0 ?? '';
+  let getIdx = false;
+  let getLen = false;
+  let withMatchLen = false;
+  let minMatchLen = 0n;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = argv[i]!.toLowerCase();
+    if (opt === 'idx') getIdx = true;
+    else if (opt === 'len') getLen = true;
+    else if (opt === 'withmatchlen') withMatchLen = true;
+    else if (opt === 'minmatchlen' && i + 1 < argv.length) {
+      const n = parseInt64(argv[++i]!);
+      if (n === undefined) {
+        c.out.error(Err.notInteger);
+        return;
+      }
+      minMatchLen = n < 0n ? 0n : n;
+    } else {
+      c.out.error(Err.syntax);
+      return;
+    }
+  }
+  if (getIdx && getLen) {
+    c.out.error('ERR If you want both the length and indexes, please just use IDX.');
+    return;
+  }
+  const alen = a.length;
+  const blen = b.length;
+  const cells = (alen + 1) * (blen + 1);
+  if (cells * 4 > c.server.protoMaxBulkLen) {
+    c.out.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+    return;
+  }
+  const width = blen + 1;
+  const dp = new Uint32Array(cells);
+  for (let i = 1; i <= alen; i++) {
+    const ai = a.charCodeAt(i - 1);
+    const row = i * width;
+    const prev = row - width;
+    for (let j = 1; j <= blen; j++) {
+      if (ai === b.charCodeAt(j - 1)) dp[row + j] = dp[prev + j - 1]! + 1;
+      else {
+        const up = dp[prev + j]!;
+        const left = dp[row + j - 1]!;
+        dp[row + j] = up > left ? up : left;
+      }
+    }
+  }
+  const total = dp[alen * width + blen]!;
+  if (getLen) {
+    c.out.integer(total);
+    return;
+  }
+  const chars: string[] = new Array(total);
+  const ranges: number[][] = [];
+  let idx = total;
+  let i = alen;
+  let j = blen;
+  // aStart === alen means "no range open".
+  let aStart = alen;
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  while (i > 0 && j > 0) {
+    let emit = false;
+    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
+      chars[idx - 1] = a[i - 1]!;
+      if (aStart === alen) {
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else {
+        emit = true;
+      }
+      if (aStart === 0 || bStart === 0) emit = true;
+      idx--;
+      i--;
+      j--;
+    } else {
+      if (dp[(i - 1) * width + j]! > dp[i * width + j - 1]!) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    if (emit) {
+      const matchLen = aEnd - aStart + 1;
+      if (minMatchLen === 0n || BigInt(matchLen) >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      aStart = alen;
+    }
+  }
+  if (!getIdx) {
+    c.out.bulk(chars.join(''));
+    return;
+  }
+  c.out.mapHeader(2);
+  c.out.bulk('matches');
+  c.out.arrayHeader(ranges.length);
+  for (const [as, ae, bs, be, len] of ranges) {
+    c.out.arrayHeader(withMatchLen ? 3 : 2);
+    c.out.arrayHeader(2);
+    c.out.integer(as!);
+    c.out.integer(ae!);
+    c.out.arrayHeader(2);
+    c.out.integer(bs!);
+    c.out.integer(be!);
+    if (withMatchLen) c.out.integer(len!);
+  }
+  c.out.bulk('len');
+  c.out.integer(total);
 }
 
 export const stringCommands: CommandSpec[] = [
   cmd('get', 2, ['readonly', 'fast'], [1, 1, 1], 'string', get),
   cmd('set', -3, ['write', 'denyoom'], [1, 1, 1], 'string', set),
+  cmd('setnx', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', setnx),
+  cmd('setex', 4, ['write', 'denyoom'], [1, 1, 1], 'string', setex),
+  cmd('psetex', 4, ['write', 'denyoom'], [1, 1, 1], 'string', psetex),
+  cmd('getex', -2, ['write', 'fast'], [1, 1, 1], 'string', getex),
+  cmd('getdel', 2, ['write', 'fast'], [1, 1, 1], 'string', getdel),
+  cmd('getset', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', getset),
+  cmd('mget', -2, ['readonly', 'fast'], [1, -1, 1], 'string', mget),
+  cmd('mset', -3, ['write', 'denyoom'], [1, -1, 2], 'string', mset),
+  cmd('msetnx', -3, ['write', 'denyoom'], [1, -1, 2], 'string', msetnx),
   cmd('incr', 2, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', incr),
   cmd('decr', 2, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', decr),
   cmd('incrby', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', incrby),
   cmd('decrby', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', decrby),
+  cmd('incrbyfloat', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', incrbyfloat),
+  cmd('append', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', append),
+  cmd('strlen', 2, ['readonly', 'fast'], [1, 1, 1], 'string', strlen),
+  cmd('getrange', 4, ['readonly'], [1, 1, 1], 'string', getrange),
+  cmd('substr', 4, ['readonly'], [1, 1, 1], 'string', getrange),
+  cmd('setrange', 4, ['write', 'denyoom'], [1, 1, 1], 'string', setrange),
+  cmd('lcs', -3, ['readonly'], [1, 2, 1], 'string', lcs),
 ];

@@ -1,4 +1,6 @@
+import type { AccessTracker } from './eviction-access.js';
 import { ListValue } from './list.js';
+import { accountedBytes, accountValue, EXPIRE_ENTRY_BYTES, keyBytes, reaccountValue } from './memory.js';
 import { type RedisValue, SortedSetValue } from './values.js';
 
 /**
@@ -27,6 +29,10 @@ export class Database {
   expires = new Map<string, number>();
   /** Count of keys removed by expiry, for INFO stats. */
   expiredKeys = 0;
+  /** Estimated bytes of the keys, values and TTLs (keyspace/memory.ts); tables are counted apart. */
+  usedBytes = 0;
+  /** Per-key access data, present only while an LRU/LFU maxmemory-policy is selected. */
+  access: AccessTracker | undefined;
 
   constructor(
     public id: number,
@@ -52,8 +58,7 @@ export class Database {
   /** Removes a key whose TTL passed and tells the world (replicas, backlog, WATCH). */
   deleteExpired(key: string): void {
     this.hooks.beforeWrite(this, key);
-    this.dict.delete(key);
-    this.expires.delete(key);
+    this.forget(key);
     this.expiredKeys++;
     this.hooks.expired(this, key);
     this.hooks.modified(this, key);
@@ -61,6 +66,14 @@ export class Database {
 
   /** Looks a key up for reading. Returns undefined for missing and expired keys. */
   lookupRead(key: string): RedisValue | undefined {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    const value = this.dict.get(key);
+    if (this.access !== undefined && value !== undefined) this.access.touch(key, this.hooks.now());
+    return value;
+  }
+
+  /** Looks a key up without touching LRU/LFU data (Redis's LOOKUP_NOTOUCH: TYPE, TTL, OBJECT...). */
+  peek(key: string): RedisValue | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     return this.dict.get(key);
   }
@@ -76,16 +89,19 @@ export class Database {
     }
     const value = this.dict.get(key);
     if (value !== undefined && typeof value !== 'string') this.hooks.beforeWrite(this, key);
+    if (this.access !== undefined && value !== undefined) this.access.touch(key, this.hooks.now());
     return value;
   }
 
   /** True when the key exists and is not expired, without touching LRU/LFU data. */
   exists(key: string): boolean {
-    return this.lookupRead(key) !== undefined;
+    return this.peek(key) !== undefined;
   }
 
   /** Signals an in-place change to a value obtained from lookupWrite. */
   modified(key: string): void {
+    const value = this.dict.get(key);
+    if (value !== undefined && typeof value !== 'string') this.usedBytes += reaccountValue(value);
     this.hooks.modified(this, key);
   }
 
@@ -93,6 +109,8 @@ export class Database {
   add(key: string, value: RedisValue): void {
     this.hooks.beforeWrite(this, key);
     this.dict.set(key, value);
+    this.usedBytes += keyBytes(key) + accountValue(value);
+    this.access?.created(key, this.hooks.now());
     if (value instanceof ListValue || value instanceof SortedSetValue) this.hooks.ready(this, key);
     this.hooks.modified(this, key);
   }
@@ -102,9 +120,15 @@ export class Database {
    */
   set(key: string, value: RedisValue, keepTtl = false): void {
     this.hooks.beforeWrite(this, key);
-    const existed = this.dict.has(key);
+    const old = this.dict.get(key);
+    const existed = old !== undefined;
     this.dict.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.usedBytes += accountValue(value) - (existed ? accountedBytes(old) : -keyBytes(key));
+    if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_ENTRY_BYTES;
+    if (this.access !== undefined) {
+      if (existed) this.access.touch(key, this.hooks.now());
+      else this.access.created(key, this.hooks.now());
+    }
     if (!existed && (value instanceof ListValue || value instanceof SortedSetValue))
       this.hooks.ready(this, key);
     this.hooks.modified(this, key);
@@ -115,10 +139,19 @@ export class Database {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
     if (!this.dict.has(key)) return false;
     this.hooks.beforeWrite(this, key);
-    this.dict.delete(key);
-    this.expires.delete(key);
+    this.forget(key);
     this.hooks.modified(this, key);
     return true;
+  }
+
+  /** Removes a key from every table and from the memory accounting. */
+  private forget(key: string): void {
+    const value = this.dict.get(key);
+    if (value === undefined) return;
+    this.dict.delete(key);
+    this.usedBytes -= keyBytes(key) + accountedBytes(value);
+    if (this.expires.delete(key)) this.usedBytes -= EXPIRE_ENTRY_BYTES;
+    this.access?.forget(key);
   }
 
   /** Deletes a collection that became empty after an in-place change, as Redis never keeps empty ones. */
@@ -126,8 +159,7 @@ export class Database {
     const empty =
       typeof value === 'string' ? false : value instanceof ListValue ? value.length === 0 : value.size === 0;
     if (!empty) return false;
-    this.dict.delete(key);
-    this.expires.delete(key);
+    this.forget(key);
     return true;
   }
 
@@ -137,6 +169,7 @@ export class Database {
 
   setExpire(key: string, whenMs: number): void {
     this.hooks.beforeWrite(this, key);
+    if (!this.expires.has(key)) this.usedBytes += EXPIRE_ENTRY_BYTES;
     this.expires.set(key, whenMs);
     this.hooks.modified(this, key);
   }
@@ -146,6 +179,7 @@ export class Database {
     if (!this.expires.has(key)) return false;
     this.hooks.beforeWrite(this, key);
     this.expires.delete(key);
+    this.usedBytes -= EXPIRE_ENTRY_BYTES;
     this.hooks.modified(this, key);
     return true;
   }
@@ -158,6 +192,8 @@ export class Database {
     const n = this.dict.size;
     this.dict = new Map();
     this.expires = new Map();
+    this.usedBytes = 0;
+    this.access?.clear();
     return n;
   }
 }

@@ -175,7 +175,8 @@ export class Reconciler {
       );
       log.info({ namespace: ns, name, master: decision.master, epoch: status.epoch }, 'master changed');
     }
-    return { requeueAfterMs: HEALTH_PERIOD_MS };
+    // After changing roles, look again at once: the next pass records and labels the result.
+    return { requeueAfterMs: decision.actions.length > 0 ? 50 : HEALTH_PERIOD_MS };
   }
 
   forget(key: string): void {
@@ -278,20 +279,61 @@ export class Reconciler {
       } else {
         const toIp = byPod.get(action.to)?.ip;
         if (!toIp) return;
-        await client.command(['FAILOVER', 'TO', toIp, String(REDIS_PORT), 'TIMEOUT', '10000'], 5000);
         log.info(
           { namespace: ns, name: rc.metadata.name, from: action.from, to: action.to, reason: action.reason },
           'switchover started',
         );
+        await this.switchover(rc, client, toIp, action.to, password);
         await this.event(
           rc as ReplicatedCache & KubeObject,
           'Normal',
           'Switchover',
-          `${action.from} hands the master role to ${action.to}: ${action.reason}`,
+          `${action.from} handed the master role to ${action.to}: ${action.reason}`,
         );
       }
     } finally {
       client.close();
+    }
+  }
+
+  /**
+   * A planned handover that loses no acknowledged write (what FAILOVER does inside Redis, driven from
+   * outside so it works with any Redis-compatible node): pause writes on the master, wait until the
+   * target has processed everything the master has, promote the target, make the old master follow it,
+   * then let the paused clients go (their writes now meet a replica and are retried via the Service).
+   */
+  private async switchover(
+    rc: ReplicatedCache,
+    master: NodeClient,
+    targetIp: string,
+    targetPod: string,
+    password: string | undefined,
+  ): Promise<void> {
+    const target = await NodeClient.connect(targetIp, REDIS_PORT, 2000, password);
+    try {
+      await master.command(['CLIENT', 'PAUSE', '10000', 'WRITE'], 2000);
+      try {
+        const masterOffset = (await readNodeState(master, 2000)).offset;
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          const t = await readNodeState(target, 2000);
+          if (t.offset >= masterOffset) break;
+          if (Date.now() > deadline)
+            throw new Error(
+              `switchover: ${targetPod} did not catch up (offset ${t.offset} < ${masterOffset})`,
+            );
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await target.command(['REPLICAOF', 'NO', 'ONE'], 5000);
+        await master.command(
+          ['REPLICAOF', names.podHost(rc, targetPod, this.deps.defaults.clusterDomain), String(REDIS_PORT)],
+          5000,
+        );
+      } finally {
+        await master.command(['CLIENT', 'UNPAUSE'], 2000).catch(() => undefined);
+      }
+    } finally {
+      target.close();
     }
   }
 

@@ -124,19 +124,6 @@ export class ListpackBuilder {
     return this.pos + 1;
   }
 
-  /** The bytes one entry for `s` would add (used to decide when a quicklist node is full). */
-  static entrySize(s: string): number {
-    const int = s.length <= 20 ? parseCanonicalInt64(s) : undefined;
-    let len: number;
-    if (int !== undefined) {
-      len = integerEncodingSize(int);
-    } else {
-      const n = s.length;
-      len = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
-    }
-    return len + backlenSize(len);
-  }
-
   private ensure(n: number): void {
     if (this.pos + n + 1 <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 1));
@@ -220,14 +207,4 @@ export class ListpackBuilder {
     this.buf.writeUInt16LE(Math.min(this.count, COUNT_UNKNOWN), 4);
     return this.buf.subarray(0, this.pos);
   }
-}
-
-function integerEncodingSize(v: number | bigint): number {
-  if (typeof v === 'bigint') return 9;
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= -32768 && v <= 32767) return 3;
-  if (v >= -8388608 && v <= 8388607) return 4;
-  if (v >= -2147483648 && v <= 2147483647) return 5;
-  return 9;
 }

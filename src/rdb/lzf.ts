@@ -43,8 +43,13 @@ export function lzfDecompress(input: Uint8Array, start: number, end: number, out
       len += 2;
       if (ref < 0) throw new LzfError('back-reference before the start of the output');
       if (op + len > outLength) throw new LzfError('back-reference past the declared uncompressed length');
-      // Byte by byte on purpose: an overlapping source repeats the bytes just written (run-length).
-      for (const stop = op + len; op < stop; ) out[op++] = out[ref++]!;
+      if (ref + len <= op && len > 32) {
+        out.copyWithin(op, ref, ref + len);
+        op += len;
+      } else {
+        // Byte by byte: an overlapping source repeats the bytes just written (run-length encoding).
+        for (const stop = op + len; op < stop; ) out[op++] = out[ref++]!;
+      }
     }
   }
   if (op !== outLength) {

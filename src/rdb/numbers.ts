@@ -61,15 +61,36 @@ export function parseScoreText(s: string): number | undefined {
 }
 
 /**
+ * The 17 significant decimal digits of a finite non-zero |value| and its decimal exponent, rounded the
+ * way glibc's printf rounds: to nearest, ties to even, on the exact binary value. JavaScript's
+ * toExponential also rounds the exact value but breaks ties upwards, so exact ties (the value has
+ * exactly 18 significant digits, the last one a 5) are detected and redone.
+ */
+function digits17(magnitude: number): [digits: string, exponent: number] {
+  const [rounded, roundedExp] = splitExponential(magnitude.toExponential(16));
+  const [d18] = splitExponential(magnitude.toExponential(17));
+  if (d18[17] !== '5') return [rounded, roundedExp];
+  const [exact, exactExp] = splitExponential(magnitude.toExponential(100));
+  if (!/^0*$/.test(exact.slice(18))) return [rounded, roundedExp];
+  const truncated = exact.slice(0, 17);
+  // A tie: keep the truncated digits when they end in an even digit, else round up (what JS did).
+  return (truncated.charCodeAt(16) - 48) % 2 === 0 ? [truncated, exactExp] : [rounded, roundedExp];
+}
+
+function splitExponential(text: string): [digits: string, exponent: number] {
+  const e = text.indexOf('e');
+  return [text.slice(0, e).replace('.', ''), Number(text.slice(e + 1))];
+}
+
+/**
  * C's printf("%.17g"): 17 significant digits (always enough to round-trip a double), trailing zeros
  * removed, exponent form when the exponent is < -4 or >= 17, exponent with at least two digits.
  */
 export function formatG17(value: number): string {
-  const [mantissa, expText] = value.toExponential(16).split('e') as [string, string];
-  const exponent = Number(expText);
-  const negative = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
-  const sign = negative ? '-' : '';
+  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+  const sign = value < 0 ? '-' : '';
+  const [digits, exponent] = digits17(Math.abs(value));
   if (exponent < -4 || exponent >= 17) {
     const frac = digits.slice(1).replace(/0+$/, '');
     const exp = Math.abs(exponent) < 10 ? `0${Math.abs(exponent)}` : String(Math.abs(exponent));

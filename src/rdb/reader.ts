@@ -20,7 +20,10 @@ export interface RdbSink {
   resizeDb?(keys: number, expires: number): void;
   /** FUNCTION2: the source of one function library (kept opaque). */
   functionLibrary?(code: string): void;
-  /** One key. Empty collections are skipped (as Redis does) and never reach the sink. */
+  /**
+   * One key. Empty collections are skipped (as Redis does) and never reach the sink. Duplicate keys are
+   * for the sink to refuse: Redis treats them as a corrupt file.
+   */
   entry(db: number, key: string, value: RedisValue, expireAtMs: number | undefined): void;
 }
 

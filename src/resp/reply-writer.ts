@@ -14,6 +14,8 @@ export class ReplyWriter {
   private pos = 0;
   /** Protocol of the reply being written: 2 or 3 (RESP2/RESP3). */
   resp: 2 | 3 = 2;
+  /** Told about every error reply (INFO errorstats, commandstats failed_calls). */
+  onError: ((message: string) => void) | undefined;
 
   /** Bytes written since the last take(). */
   get length(): number {
@@ -60,6 +62,7 @@ export class ReplyWriter {
 
   /** An error reply; `msg` starts with its code (`ERR ...`, `WRONGTYPE ...`). Newlines are flattened. */
   error(msg: string): void {
+    this.onError?.(msg);
     this.raw(`-${msg.replace(/[\r\n]+/g, ' ')}${CRLF}`);
   }
 

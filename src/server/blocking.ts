@@ -14,7 +14,8 @@ export class BlockingManager {
 
   add(c: Client): void {
     this.clients.add(c);
-    for (const key of c.blocked!.keys) {
+    // A key named twice (BLPOP k k 0) waits once, as in Redis, so FIFO positions stay exact.
+    for (const key of new Set(c.blocked!.keys)) {
       const id = `${c.db.id}\0${key}`;
       const list = this.byKey.get(id);
       if (list) list.push(c);
@@ -28,7 +29,7 @@ export class BlockingManager {
     if (!state) return;
     c.blocked = undefined;
     this.clients.delete(c);
-    for (const key of state.keys) {
+    for (const key of new Set(state.keys)) {
       const id = `${c.db.id}\0${key}`;
       const list = this.byKey.get(id);
       if (!list) continue;
@@ -50,9 +51,11 @@ export class BlockingManager {
 
   /**
    * Serves clients blocked on keys that became ready. Serving one may make more keys ready (BLMOVE
-   * pushes to its destination), so loop until quiet. Returns the clients that were unblocked.
+   * pushes to its destination), so loop until quiet. `onServed` runs right after each client is
+   * served, before the next one, so each served command's effects propagate on their own and in order
+   * (Redis propagates after every served client). Returns the clients that were unblocked.
    */
-  serveReady(): Client[] {
+  serveReady(onServed: (c: Client) => void = () => {}): Client[] {
     const served: Client[] = [];
     while (this.readyKeys.size > 0) {
       const ids = [...this.readyKeys];
@@ -63,8 +66,10 @@ export class BlockingManager {
         for (const c of [...waiting]) {
           if (!c.blocked) continue;
           const state = c.blocked;
+          c.propagate = undefined;
           if (state.retry(c)) {
             if (c.blocked === state) this.remove(c);
+            onServed(c);
             served.push(c);
           }
         }

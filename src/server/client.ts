@@ -98,6 +98,8 @@ export class Client {
 
   /** Free-form per-role state owned by the replication module (replica bookkeeping on a master). */
   replicationState: unknown;
+  /** Replication offset right after this client's last propagated write (WAIT waits for it). */
+  woff = 0;
 
   constructor(
     readonly server: Server,
@@ -135,6 +137,7 @@ export class Client {
   /** Delivers a finished slice of replies to the socket (or drops it for the master link). */
   deliver(data: Buffer): void {
     if (this.closed || this.flags.master || !this.socket) return;
+    this.server.stats.netOutputBytes += data.length;
     this.socket.write(data);
     this.server.checkOutputLimits(this);
   }

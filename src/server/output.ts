@@ -10,6 +10,10 @@ export class Output {
   private readonly writer = new ReplyWriter();
   private owner: Client | null = null;
 
+  constructor(onError?: (message: string) => void) {
+    this.writer.onError = onError;
+  }
+
   for(c: Client): ReplyWriter {
     if (this.owner !== c) {
       this.flush();

@@ -46,20 +46,20 @@ export function processCommand(server: Server, c: Client, argv: string[]): void 
   }
   const arity = cmd.spec.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-    reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`);
+    reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
     return;
   }
   if (!c.authenticated && !cmd.noAuth) {
-    reject(server, c, 'NOAUTH Authentication required.');
+    reject(server, c, 'NOAUTH Authentication required.', cmd);
     return;
   }
   if (c.multi !== undefined && cmd.noMulti) {
-    reject(server, c, 'ERR Command not allowed inside a transaction');
+    reject(server, c, 'ERR Command not allowed inside a transaction', cmd);
     return;
   }
   const policy = server.policyRejection(c, cmd);
   if (policy !== undefined) {
-    reject(server, c, policy);
+    reject(server, c, policy, cmd);
     return;
   }
   if (c.resp === 2 && c.inPubSub && !PUBSUB_ALLOWED.has(cmd.parent?.name ?? cmd.name)) {
@@ -71,7 +71,7 @@ export function processCommand(server: Server, c: Client, argv: string[]): void 
     return;
   }
   if (c.flags.replica && (cmd.write || cmd.mayReplicate || cmd.spec.flags.includes('readonly'))) {
-    reject(server, c, "ERR Replica can't interact with the keyspace");
+    reject(server, c, "ERR Replica can't interact with the keyspace", cmd);
     return;
   }
   if (!c.flags.replica && !c.flags.master && server.isPaused(cmd)) {
@@ -87,6 +87,8 @@ export function processCommand(server: Server, c: Client, argv: string[]): void 
     return;
   }
   call(server, c, cmd, argv);
+  // As in Redis 7.0, clients blocked on keys this command made ready are served before the next command.
+  if (server.blocking.hasReadyKeys) server.serveBlockedClients();
 }
 
 /**
@@ -95,13 +97,16 @@ export function processCommand(server: Server, c: Client, argv: string[]): void 
  */
 export function call(server: Server, c: Client, cmd: Command, argv: string[]): void {
   const dirtyBefore = server.dirty;
+  const offsetBefore = server.replication.offset;
   c.propagate = undefined;
   c.lastCommand = cmd.fullName;
   if (server.monitors.size > 0 && !cmd.skipMonitor && !cmd.admin) server.feedMonitors(c, argv);
+  const errorsBefore = server.stats.errorReplies;
   const start = performance.now();
   cmd.spec.handler(c, argv);
   const usec = Math.round((performance.now() - start) * 1000);
   cmd.calls++;
+  if (server.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
   cmd.usec += usec;
   server.stats.commandsProcessed++;
   if (!cmd.skipSlowlog) server.slowlog.consider(c, argv, usec);
@@ -117,12 +122,16 @@ export function call(server: Server, c: Client, cmd: Command, argv: string[]): v
   c.propagate = undefined;
   // A command inside EXEC leaves propagation to EXEC, which wraps the whole transaction.
   if (!c.inExec) server.flushPropagation();
+  if (server.replication.offset !== offsetBefore) c.woff = server.replication.offset;
 }
 
-/** Replies with an error and, inside MULTI, dooms the transaction (EXECABORT). */
-function reject(server: Server, c: Client, message: string): void {
+/**
+ * Replies with an error and, inside MULTI, dooms the transaction (EXECABORT). The error reply itself
+ * counts in INFO errorstats; a known command also counts it as rejected_calls in commandstats.
+ */
+function reject(_server: Server, c: Client, message: string, cmd?: Command): void {
   if (c.multi !== undefined) c.multiAborted = true;
-  server.stats.countError(message);
+  if (cmd !== undefined) cmd.rejectedCalls++;
   c.out.error(message);
 }
 

@@ -293,7 +293,12 @@ export class Server implements KeyspaceHooks {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen(
-            { port, host: target.host, ipv6Only: target.host === '::', backlog: this.config.num('tcp-backlog') },
+            {
+              port,
+              host: target.host,
+              ipv6Only: target.host === '::',
+              backlog: this.config.num('tcp-backlog'),
+            },
             () => {
               server.off('error', reject);
               resolve();
@@ -330,6 +335,11 @@ export class Server implements KeyspaceHooks {
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
+    if (this.protectedModeRefuses(socket)) {
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_DENIED);
+      return;
+    }
     socket.setNoDelay(true);
     const keepalive = this.config.num('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
@@ -342,6 +352,17 @@ export class Server implements KeyspaceHooks {
     socket.on('drain', () => {
       if (c.flags.closeAfterReply) socket.end();
     });
+  }
+
+  /**
+   * Redis's protected mode: with no password and the default `bind`, only loopback clients may connect,
+   * so a server started with defaults on a public interface is not an open door.
+   */
+  private protectedModeRefuses(socket: Socket): boolean {
+    if (!this.config.bool('protected-mode') || this.requiresAuth) return false;
+    if (this.config.str('bind') !== DEFAULT_BIND) return false;
+    const addr = socket.remoteAddress ?? '';
+    return !(addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.'));
   }
 
   /** Attaches an in-process client (the master link on a replica uses this path with its own socket). */
@@ -611,6 +632,9 @@ export class Server implements KeyspaceHooks {
 }
 
 const EMPTY: string[] = [];
+const DEFAULT_BIND = '* -::*';
+const PROTECTED_MODE_DENIED =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 class NoReplication implements ReplicationRole {
   readonly isReplica = false;

@@ -80,7 +80,10 @@ describe('lzf', () => {
 
   it('round-trips repetitive data and compresses it', () => {
     const arb = fc
-      .tuple(fc.array(fc.uint8Array({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 }), fc.nat(2000))
+      .tuple(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 }),
+        fc.nat(2000),
+      )
       .map(([pieces, reps]) => {
         const parts: Uint8Array[] = [];
         for (let i = 0; i < reps + 4; i++) parts.push(pieces[i % pieces.length]!);

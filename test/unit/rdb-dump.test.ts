@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashValue, ListValue, type RedisValue, SetValue, SortedSetValue } from '../../src/keyspace/values.js';
+import {
+  HashValue,
+  ListValue,
+  type RedisValue,
+  SetValue,
+  SortedSetValue,
+} from '../../src/keyspace/values.js';
 import { crc64 } from '../../src/rdb/crc64.js';
 import {
   DUMP_BAD_DATA_FORMAT_ERROR,
@@ -33,7 +39,10 @@ function describeValue(v: RedisValue): unknown {
 describe('DUMP payloads of real Redis', () => {
   it('restore to the values Redis dumped', () => {
     const got = Object.fromEntries(
-      Object.entries(REDIS_DUMPS).map(([k, hex]) => [k, describeValue(restoreValue(Buffer.from(hex, 'hex')))]),
+      Object.entries(REDIS_DUMPS).map(([k, hex]) => [
+        k,
+        describeValue(restoreValue(Buffer.from(hex, 'hex'))),
+      ]),
     );
     expect(got).toEqual({
       s: 'hello',
@@ -71,9 +80,15 @@ describe('dumpValue / restoreValue', () => {
           str,
           fc.array(str, { minLength: 1, maxLength: 20 }).map((a) => ListValue.from(a)),
           fc.uniqueArray(str, { minLength: 1, maxLength: 20 }).map((a) => new SetValue(a)),
-          fc.uniqueArray(fc.tuple(str, str), { minLength: 1, maxLength: 20, selector: (e) => e[0] }).map((e) => new HashValue(e)),
           fc
-            .uniqueArray(fc.tuple(str, fc.double({ noNaN: true })), { minLength: 1, maxLength: 20, selector: (e) => e[0] })
+            .uniqueArray(fc.tuple(str, str), { minLength: 1, maxLength: 20, selector: (e) => e[0] })
+            .map((e) => new HashValue(e)),
+          fc
+            .uniqueArray(fc.tuple(str, fc.double({ noNaN: true })), {
+              minLength: 1,
+              maxLength: 20,
+              selector: (e) => e[0],
+            })
             .map((e) => {
               const z = new SortedSetValue();
               for (const [m, s] of e) z.add(m, s);
@@ -88,7 +103,7 @@ describe('dumpValue / restoreValue', () => {
     );
   });
 
-  it('rejects a wrong checksum, a newer version, or a too short payload with Redis\'s error', () => {
+  it("rejects a wrong checksum, a newer version, or a too short payload with Redis's error", () => {
     const good = dumpValue('hello');
     const badCrc = Buffer.from(good);
     badCrc[badCrc.length - 1]! ^= 1;

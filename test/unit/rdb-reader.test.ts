@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashValue, ListValue, type RedisValue, SetValue, SortedSetValue } from '../../src/keyspace/values.js';
+import {
+  HashValue,
+  ListValue,
+  type RedisValue,
+  SetValue,
+  SortedSetValue,
+} from '../../src/keyspace/values.js';
 import { crc64 } from '../../src/rdb/crc64.js';
 import { RdbError } from '../../src/rdb/errors.js';
 import { type RdbSink, RdbStreamLoader, readRdb } from '../../src/rdb/reader.js';
+import { serializeRdb } from '../../src/rdb/writer.js';
 
 const FIXTURES = new URL('../fixtures/rdb/', import.meta.url);
 const fixture = (name: string): Buffer => readFileSync(new URL(name, FIXTURES));
@@ -29,10 +37,10 @@ interface Loaded {
 /** A sink that collects everything, refusing duplicate keys as a real keyspace would. */
 class CollectingSink implements RdbSink {
   readonly dbs = new Map<number, Map<string, Loaded>>();
-  readonly aux = new Map<string, string>();
+  readonly auxFields = new Map<string, string>();
   readonly events: string[] = [];
-  auxField(key: string, value: string): void {
-    this.aux.set(key, value);
+  aux(key: string, value: string): void {
+    this.auxFields.set(key, value);
   }
   selectDb(db: number): void {
     this.events.push(`select ${db}`);
@@ -42,25 +50,34 @@ class CollectingSink implements RdbSink {
   }
   entry(db: number, key: string, value: RedisValue, expireAtMs: number | undefined): void {
     let keys = this.dbs.get(db);
-    if (!keys) this.dbs.set(db, (keys = new Map()));
+    if (!keys) {
+      keys = new Map();
+      this.dbs.set(db, keys);
+    }
     if (keys.has(key)) throw new Error(`duplicate key ${key}`);
     keys.set(key, { value, expireAtMs });
   }
+  /** Everything loaded, as plain data (collections' internals, e.g. skiplist levels, are random). */
+  contents(): unknown {
+    return [...this.dbs].map(([db, keys]) => [
+      db,
+      [...keys].map(([key, { value, expireAtMs }]) => [key, plain(value), expireAtMs]),
+    ]);
+  }
+}
+
+function plain(value: RedisValue): unknown {
+  if (typeof value === 'string') return value;
+  if (value instanceof ListValue) return ['list', value.toArray()];
+  if (value instanceof HashValue) return ['hash', [...value]];
+  if (value instanceof SetValue) return ['set', [...value]];
+  return ['zset', [...(value as SortedSetValue).entries()]];
 }
 
 function collect(buf: Buffer): CollectingSink {
   const sink = new CollectingSink();
-  readRdb(buf, { ...sinkMethods(sink) });
+  readRdb(buf, sink);
   return sink;
-}
-
-function sinkMethods(sink: CollectingSink): RdbSink {
-  return {
-    aux: (k, v) => sink.auxField(k, v),
-    selectDb: (db) => sink.selectDb(db),
-    resizeDb: (k, e) => sink.resizeDb(k, e),
-    entry: (db, key, value, exp) => sink.entry(db, key, value, exp),
-  };
 }
 
 /** fixtures.json strings: printable ASCII as is, anything else as {hex}. */
@@ -83,16 +100,22 @@ function expectValue(actual: RedisValue, expected: FixtureKey, where: string): v
       break;
     case 'list':
       expect(actual, where).toBeInstanceOf(ListValue);
-      expect((actual as ListValue).toArray(), where).toEqual((expected.value as unknown[]).map(fixtureString));
+      expect((actual as ListValue).toArray(), where).toEqual(
+        (expected.value as unknown[]).map(fixtureString),
+      );
       break;
     case 'set':
       expect(actual, where).toBeInstanceOf(SetValue);
-      expect([...(actual as SetValue)].sort(), where).toEqual((expected.value as unknown[]).map(fixtureString).sort());
+      expect([...(actual as SetValue)].sort(), where).toEqual(
+        (expected.value as unknown[]).map(fixtureString).sort(),
+      );
       break;
     case 'hash':
       expect(actual, where).toBeInstanceOf(HashValue);
       expect(Object.fromEntries(actual as HashValue), where).toEqual(
-        Object.fromEntries(Object.entries(expected.value as Record<string, unknown>).map(([f, v]) => [f, fixtureString(v)])),
+        Object.fromEntries(
+          Object.entries(expected.value as Record<string, unknown>).map(([f, v]) => [f, fixtureString(v)]),
+        ),
       );
       break;
     case 'zset':
@@ -127,19 +150,19 @@ describe('readRdb on real Redis 7.0 files', () => {
     it(`loads ${entry.file} exactly`, () => {
       const buf = fixture(entry.file);
       const sink = new CollectingSink();
-      const summary = readRdb(buf, sinkMethods(sink));
+      const summary = readRdb(buf, sink);
       expect(summary.version).toBe(10);
       expect(summary.checksum).toBe('verified');
       expect(summary.bytes).toBe(buf.length);
-      expect(sink.aux.get('redis-ver')).toBe('7.0.15');
-      expect(sink.aux.get('redis-bits')).toBe('64');
+      expect(sink.auxFields.get('redis-ver')).toBe('7.0.15');
+      expect(sink.auxFields.get('redis-bits')).toBe('64');
       expectMatchesManifest(sink, entry);
     });
   }
 
   it('loads the hand-made minimal RDB (types 0,1,2,4,5, no aux, db 0 and 3)', () => {
     const sink = collect(fixture('minimal-handmade.rdb'));
-    expect(sink.aux.size).toBe(0);
+    expect(sink.auxFields.size).toBe(0);
     const db0 = sink.dbs.get(0)!;
     expect(db0.get('fm:str')).toEqual({ value: 'hello', expireAtMs: undefined });
     expect(db0.get('fm:int')!.value).toBe('12345');
@@ -156,14 +179,14 @@ describe('readRdb on real Redis 7.0 files', () => {
 
   it('loads the full-sync payloads with their replication aux fields', () => {
     const disk = collect(fixture('fullsync-disk.rdb'));
-    expect(disk.aux.get('repl-id')).toBe('0a2b1e463a395d9f485226e1a12a64a9afd10404');
-    expect(disk.aux.get('repl-offset')).toBe('0');
-    expect(disk.aux.get('repl-stream-db')).toBe('0');
+    expect(disk.auxFields.get('repl-id')).toBe('0a2b1e463a395d9f485226e1a12a64a9afd10404');
+    expect(disk.auxFields.get('repl-offset')).toBe('0');
+    expect(disk.auxFields.get('repl-stream-db')).toBe('0');
     expect(disk.dbs.get(0)!.get('pre1')!.value).toBe('hello');
     expect((disk.dbs.get(0)!.get('prelist')!.value as ListValue).toArray()).toEqual(['a', 'b', 'c']);
 
     const diskless = collect(fixture('fullsync-diskless.rdb'));
-    expect(diskless.aux.get('repl-offset')).toBe('1256');
+    expect(diskless.auxFields.get('repl-offset')).toBe('1256');
     expect(diskless.events).toEqual(['select 0', 'resize 2 0', 'select 3', 'resize 1 0']);
     expect(diskless.dbs.get(0)!.get('during-delay')!.value).toBe('1');
     expect(diskless.dbs.get(0)!.get('k1')!.value).toBe('v1');
@@ -178,14 +201,15 @@ describe('RdbStreamLoader', () => {
     for (const file of all) {
       const buf = fixture(file);
       const whole = collect(buf);
-      for (const size of [1, 2, 3, 7, 64, 1000]) {
+      // One-byte chunks re-parse the pending record on every byte: keep that to the smaller files.
+      for (const size of buf.length < 5000 ? [1, 2, 3, 7, 64, 1000] : [7, 64, 1000]) {
         const sink = new CollectingSink();
-        const loader = new RdbStreamLoader(sinkMethods(sink));
+        const loader = new RdbStreamLoader(sink);
         for (let i = 0; i < buf.length; i += size) loader.push(buf.subarray(i, i + size));
         expect(loader.done, `${file} by ${size}`).toBe(true);
         loader.end();
-        expect(sink.dbs, `${file} by ${size}`).toEqual(whole.dbs);
-        expect(sink.aux).toEqual(whole.aux);
+        expect(sink.contents(), `${file} by ${size}`).toEqual(whole.contents());
+        expect(sink.auxFields).toEqual(whole.auxFields);
       }
     }
   });
@@ -221,10 +245,21 @@ describe('RdbStreamLoader', () => {
 });
 
 describe('corrupt input', () => {
-  for (const file of ['strings.rdb', 'zsets.rdb', 'lists.rdb', 'expiry.rdb', 'sets.rdb', 'hashes.rdb', 'multidb.rdb']) {
-    it(`${file} truncated at every byte boundary fails with RdbError`, () => {
+  const truncations: [file: string, stride: number][] = [
+    ['strings.rdb', 1],
+    ['zsets.rdb', 1],
+    ['expiry.rdb', 1],
+    ['sets.rdb', 1],
+    ['hashes.rdb', 1],
+    ['multidb.rdb', 1],
+    ['list-compressed.rdb', 1],
+    ['lists.rdb', 5], // 20 KB: every 5th boundary (and all of the last 16) keeps the test fast
+  ];
+  for (const [file, stride] of truncations) {
+    const where = stride === 1 ? 'every byte boundary' : `every ${stride}th byte`;
+    it(`${file} truncated at ${where} fails with RdbError`, () => {
       const buf = fixture(file);
-      for (let cut = 0; cut < buf.length; cut++) {
+      for (let cut = 0; cut < buf.length; cut += cut >= buf.length - 16 ? 1 : stride) {
         let error: unknown;
         try {
           readRdb(buf.subarray(0, cut), { entry: () => {} });
@@ -238,7 +273,9 @@ describe('corrupt input', () => {
 
   it('names the offset and what was expected', () => {
     const buf = fixture('expiry.rdb');
-    expect(() => readRdb(buf.subarray(0, 100), { entry: () => {} })).toThrow(/unexpected end of RDB: .* \(at RDB offset \d+\)/);
+    expect(() => readRdb(buf.subarray(0, 100), { entry: () => {} })).toThrow(
+      /unexpected end of RDB: .* \(at RDB offset \d+\)/,
+    );
   });
 
   it('every single bit flip is detected (checksum) or rejected, never a silent success', () => {
@@ -269,7 +306,9 @@ describe('corrupt input', () => {
   it('reports a wrong checksum with both values', () => {
     const buf = Buffer.from(fixture('multidb.rdb'));
     buf[buf.length - 1]! ^= 0xff;
-    expect(() => readRdb(buf, { entry: () => {} })).toThrow(/wrong RDB checksum: computed [0-9a-f]{16}, stored/);
+    expect(() => readRdb(buf, { entry: () => {} })).toThrow(
+      /wrong RDB checksum: computed [0-9a-f]{16}, stored/,
+    );
   });
 
   /** Builds an RDB body with a correct trailer, for checking the errors that a CRC does not catch. */
@@ -289,7 +328,9 @@ describe('corrupt input', () => {
       'unsupported RDB type 7 (module)',
     );
     expect(() => readRdb(rdb('0010', [0xf7, 0x01]), { entry: () => {} })).toThrow(/MODULE_AUX/);
-    expect(() => readRdb(rdb('0011', []), { entry: () => {} })).toThrow(/can't handle RDB format version "0011"/);
+    expect(() => readRdb(rdb('0011', []), { entry: () => {} })).toThrow(
+      /can't handle RDB format version "0011"/,
+    );
     expect(() => readRdb(Buffer.from('RDIS0010\xff'), { entry: () => {} })).toThrow(/wrong signature/);
     expect(() => readRdb(rdb('0010', [0xfe, 16]), { entry: () => {} })).toThrow(/selects db 16/);
   });
@@ -297,11 +338,37 @@ describe('corrupt input', () => {
   it('accepts IDLE, FREQ, old EXPIRETIME, FUNCTION2 and old versions without checksum', () => {
     const entries: [string, RedisValue, number | undefined][] = [];
     const libs: string[] = [];
-    const sink: RdbSink = { entry: (_db, k, v, e) => entries.push([k, v, e]), functionLibrary: (c) => libs.push(c) };
+    const sink: RdbSink = {
+      entry: (_db, k, v, e) => entries.push([k, v, e]),
+      functionLibrary: (c) => libs.push(c),
+    };
     const body = [
-      0xf5, 3, 0x6c, 0x69, 0x62, // FUNCTION2 "lib"
-      0xfe, 0, 0xf8, 5, 0xf9, 9, 0, 1, 0x61, 1, 0x31, // IDLE, FREQ, a=1
-      0xfd, 0x10, 0x00, 0x00, 0x00, 0, 1, 0x62, 0xc0, 0x07, // EXPIRETIME 16 s, b=7 (int8)
+      0xf5,
+      3,
+      0x6c,
+      0x69,
+      0x62, // FUNCTION2 "lib"
+      0xfe,
+      0,
+      0xf8,
+      5,
+      0xf9,
+      9,
+      0,
+      1,
+      0x61,
+      1,
+      0x31, // IDLE, FREQ, a=1
+      0xfd,
+      0x10,
+      0x00,
+      0x00,
+      0x00,
+      0,
+      1,
+      0x62,
+      0xc0,
+      0x07, // EXPIRETIME 16 s, b=7 (int8)
     ];
     readRdb(rdb('0010', body), sink);
     expect(entries).toEqual([
@@ -311,25 +378,29 @@ describe('corrupt input', () => {
     expect(libs).toEqual(['lib']);
     // Version 4 files end at EOF without a CRC.
     entries.length = 0;
-    expect(readRdb(Buffer.from([...Buffer.from('REDIS0004'), 0xfe, 0, 0, 1, 0x61, 1, 0x31, 0xff]), sink).checksum).toBe(
-      'absent',
-    );
+    expect(
+      readRdb(Buffer.from([...Buffer.from('REDIS0004'), 0xfe, 0, 0, 1, 0x61, 1, 0x31, 0xff]), sink).checksum,
+    ).toBe('absent');
     expect(entries).toEqual([['a', '1', undefined]]);
   });
 
   it('skips empty collections like Redis', () => {
     const entries: string[] = [];
-    const summary = readRdb(rdb('0010', [0xfe, 0, 2, 1, 0x73, 0, 0, 1, 0x61, 0]), { entry: (_d, k) => entries.push(k) });
+    const summary = readRdb(rdb('0010', [0xfe, 0, 2, 1, 0x73, 0, 0, 1, 0x61, 0]), {
+      entry: (_d, k) => entries.push(k),
+    });
     expect(entries).toEqual(['a']);
     expect(summary.emptyKeysSkipped).toBe(1);
   });
 
   it('rejects duplicate members and impossible LZF lengths', () => {
-    expect(() => readRdb(rdb('0010', [0xfe, 0, 2, 1, 0x73, 2, 1, 0x61, 1, 0x61]), { entry: () => {} })).toThrow(
-      /duplicate set member/,
-    );
     expect(() =>
-      readRdb(rdb('0010', [0xfe, 0, 0, 1, 0x73, 0xc3, 2, 0x80, 0x10, 0, 0, 0, 0x00, 0x61]), { entry: () => {} }),
+      readRdb(rdb('0010', [0xfe, 0, 2, 1, 0x73, 2, 1, 0x61, 1, 0x61]), { entry: () => {} }),
+    ).toThrow(/duplicate set member/);
+    expect(() =>
+      readRdb(rdb('0010', [0xfe, 0, 0, 1, 0x73, 0xc3, 2, 0x80, 0x10, 0, 0, 0, 0x00, 0x61]), {
+        entry: () => {},
+      }),
     ).toThrow(/LZF length/);
   });
 });
@@ -404,5 +475,74 @@ describe('older encodings (Redis ≤ 6.2 files)', () => {
       ['a', 1.5],
       ['b', Infinity],
     ]);
+  });
+});
+
+describe('RdbStreamLoader with large records', () => {
+  it('loads a multi-megabyte list and string arriving in 16 KiB chunks in linear time', () => {
+    const items = Array.from({ length: 300_000 }, (_, i) => `element-${i}`);
+    const big = `${'B'.repeat(3_000_000)}end`;
+    const rdb = serializeRdb(
+      [
+        {
+          index: 0,
+          entries: [
+            ['list', ListValue.from(items)],
+            ['string', big],
+          ],
+        },
+      ],
+      { compress: false },
+    );
+    const got = new Map<string, RedisValue>();
+    const loader = new RdbStreamLoader({ entry: (_db, key, value) => got.set(key, value) });
+    const start = performance.now();
+    for (let i = 0; i < rdb.length; i += 16384) loader.push(rdb.subarray(i, i + 16384));
+    const summary = loader.end();
+    const seconds = (performance.now() - start) / 1000;
+    expect(summary.keys).toBe(2);
+    expect((got.get('list') as ListValue).toArray()).toEqual(items);
+    expect(got.get('string')).toBe(big);
+    // Re-parsing a 6 MB record from its start on each of ~400 chunks would take far longer.
+    expect(seconds).toBeLessThan(5);
+    console.log(
+      `stream loader: ${(rdb.length / 1048576).toFixed(1)} MB in 16 KiB chunks, ${seconds.toFixed(2)} s`,
+    );
+  });
+});
+
+describe('fuzzing the decoders (checksum verification off, so corrupt data reaches them)', () => {
+  const files = [
+    'strings.rdb',
+    'lists.rdb',
+    'list-compressed.rdb',
+    'hashes.rdb',
+    'sets.rdb',
+    'zsets.rdb',
+    'expiry.rdb',
+  ];
+  const buffers = files.map(fixture);
+
+  it('random byte mutations either load or fail with RdbError, never another exception', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(files.length - 1),
+        fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(255)), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (fileIndex, mutations) => {
+          const buf = Buffer.from(buffers[fileIndex]!);
+          for (const [where, byte] of mutations)
+            buf[Math.min(buf.length - 1, Math.floor(where * buf.length))] = byte;
+          try {
+            readRdb(buf, { entry: () => {} }, { verifyChecksum: false });
+          } catch (err) {
+            expect(err).toBeInstanceOf(RdbError);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -107,11 +107,13 @@ const value: fc.Arbitrary<RedisValue> = fc.oneof(
   fc
     .uniqueArray(fc.tuple(redisString, redisString), { minLength: 1, maxLength: 30, selector: (e) => e[0] })
     .map((entries) => new HashValue(entries)),
-  fc.uniqueArray(fc.tuple(redisString, score), { minLength: 1, maxLength: 30, selector: (e) => e[0] }).map((entries) => {
-    const z = new SortedSetValue();
-    for (const [m, s] of entries) z.add(m, s);
-    return z;
-  }),
+  fc
+    .uniqueArray(fc.tuple(redisString, score), { minLength: 1, maxLength: 30, selector: (e) => e[0] })
+    .map((entries) => {
+      const z = new SortedSetValue();
+      for (const [m, s] of entries) z.add(m, s);
+      return z;
+    }),
 );
 
 const database = fc.record({
@@ -153,7 +155,9 @@ describe('RdbWriter → readRdb round trip', () => {
     for (let i = 0; i < 200; i++) bigZset.add(`m${i}`, i / 4);
     const longMemberZset = new SortedSetValue();
     longMemberZset.add('m'.repeat(65), 1);
-    const bigList = ListValue.from(Array.from({ length: 20000 }, (_, i) => `item-${i}-${'x'.repeat(i % 50)}`));
+    const bigList = ListValue.from(
+      Array.from({ length: 20000 }, (_, i) => `item-${i}-${'x'.repeat(i % 50)}`),
+    );
     const hugeElementList = ListValue.from(['small', 'H'.repeat(100_000), 'tail']);
     const dbs: RdbDatabaseContent[] = [
       {
@@ -175,7 +179,10 @@ describe('RdbWriter → readRdb round trip', () => {
   });
 
   it('take() slices concatenate to the same bytes as a one-shot write, CRC included', () => {
-    const entries: [string, RedisValue][] = Array.from({ length: 5000 }, (_, i) => [`key:${i}`, `value:${i}`]);
+    const entries: [string, RedisValue][] = Array.from({ length: 5000 }, (_, i) => [
+      `key:${i}`,
+      `value:${i}`,
+    ]);
     const whole = serializeRdb([{ index: 0, entries }], { aux: [['ctime', '0']] });
     const writer = new RdbWriter({ chunkSize: 256, aux: [['ctime', '0']] });
     const parts: Buffer[] = [];
@@ -237,7 +244,11 @@ describe('encodings chosen like Redis 7.0', () => {
   });
 
   it('writes the aux fields Redis writes, integer-encoding the numeric ones', () => {
-    const aux = redisAuxFields({ ctime: 1700000000, usedMem: 123, replication: { replId: 'a'.repeat(40), replOffset: 1256, streamDb: 0 } });
+    const aux = redisAuxFields({
+      ctime: 1700000000,
+      usedMem: 123,
+      replication: { replId: 'a'.repeat(40), replOffset: 1256, streamDb: 0 },
+    });
     expect(aux.map(([k]) => k)).toEqual([
       'redis-ver',
       'redis-bits',
@@ -254,6 +265,11 @@ describe('encodings chosen like Redis 7.0', () => {
     const seen: [string, string][] = [];
     readRdb(buf, { aux: (k, v) => seen.push([k, v]), entry: () => {} });
     expect(seen).toEqual(aux);
+  });
+
+  it('refuses to write empty collections, which Redis never stores', () => {
+    expect(() => encoded(new SetValue())).toThrow(/empty collection/);
+    expect(() => encoded(new ListValue())).toThrow(/empty collection/);
   });
 
   it('writes an empty keyspace as header + EOF + CRC', () => {
@@ -277,9 +293,13 @@ describe('number formats', () => {
     expect(formatG17(123456789012345680000)).toBe('1.2345678901234568e+20');
     expect(formatG17(0.0001)).toBe('0.0001');
     expect(formatG17(1.5e300)).toBe('1.5000000000000001e+300');
+    // Exact ties round to even like glibc's printf (JavaScript's toPrecision would round them up).
+    expect(formatG17(-(41712438553506 + 1 / 16))).toBe('-41712438553506.062');
+    expect(formatG17(151667297888469 + 1 / 8)).toBe('151667297888469.12');
+    expect(formatG17(28577919398755 + 5 / 16)).toBe('28577919398755.312');
     fc.assert(
       fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
-        expect(Number(formatG17(d))).toBe(d === 0 ? 0 : d);
+        expect(Number(formatG17(d))).toBe(d);
       }),
     );
   });
