@@ -4,7 +4,7 @@ import { desiredObjects, type OperatorDefaults } from './desired.js';
 import type { Informer } from './informer.js';
 import type { KubeClient, KubeObject } from './kube.js';
 import type { OperatorMetrics } from './metrics.js';
-import { LABELS, names, ordinalOf, REDIS_PORT, selectorString } from './names.js';
+import { LABELS, names, ordinalOf, REDIS_PORT, SWITCHOVER_ANNOTATION, selectorString } from './names.js';
 import { NodeClient, type NodeState, readNodeState } from './node-client.js';
 import { setCondition, statusChanged } from './status.js';
 import { decideTopology, type ObservedNode, type TopologyAction } from './topology.js';
@@ -37,10 +37,38 @@ const HEALTH_PERIOD_MS = 500;
 const NODE_TIMEOUT_MS = 400;
 const APPLIED_HASH = 'rcache.dev/applied-hash';
 
+type Observation = { pod: KubeObject; node: ObservedNode; state?: NodeState; ip?: string };
+
 interface PodStatusLike {
   phase?: string;
   podIP?: string;
   conditions?: { type: string; status: string }[];
+  containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+}
+
+/** Waiting reasons that mean a pod will not start without a spec change. */
+const STUCK_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'InvalidImageName',
+]);
+
+function stuckReason(pod: KubeObject): string | undefined {
+  for (const cs of (pod.status as PodStatusLike | undefined)?.containerStatuses ?? []) {
+    const waiting = cs.state?.waiting;
+    if (waiting?.reason && STUCK_REASONS.has(waiting.reason))
+      return `${pod.metadata.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
+  }
+  return undefined;
+}
+
+function podReady(pod: KubeObject): boolean {
+  return ((pod.status as PodStatusLike | undefined)?.conditions ?? []).some(
+    (c) => c.type === 'Ready' && c.status === 'True',
+  );
 }
 
 /**
@@ -49,7 +77,7 @@ interface PodStatusLike {
  */
 export class Reconciler {
   /** Hash of what we last applied per object, so an unchanged cache causes no apply at all. */
-  private readonly applied = new Map<string, string>();
+  private readonly applied = new Map<string, Map<string, string>>();
   /** When each node first failed to answer, for downAfterMillis. */
   private readonly unreachableSince = new Map<string, number>();
   private readonly passwords = new Map<string, string | undefined>();
@@ -148,6 +176,12 @@ export class Reconciler {
       }
     }
 
+    // Planned changes (rolling updates, a requested switchover) only start from a healthy group.
+    const planned =
+      decision.master !== undefined && decision.actions.length === 0
+        ? await this.plannedChanges(rc, cache, decision.master, observed, password)
+        : {};
+
     if (decision.masterChanged) {
       this.deps.metrics.roleChanges.inc({
         namespace: ns,
@@ -161,7 +195,12 @@ export class Reconciler {
       decision.master,
       decision.masterChanged,
       observed,
-      decision.problem,
+      decision.problem !== undefined
+        ? { reason: 'NoMaster', message: decision.problem }
+        : planned.stuck !== undefined
+          ? { reason: 'RolloutStuck', message: planned.stuck }
+          : undefined,
+      planned.step,
     );
     await this.writeStatus(cache, status);
     if (decision.masterChanged) {
@@ -176,15 +215,94 @@ export class Reconciler {
       log.info({ namespace: ns, name, master: decision.master, epoch: status.epoch }, 'master changed');
     }
     // After changing roles, look again at once: the next pass records and labels the result.
-    return { requeueAfterMs: decision.actions.length > 0 ? 50 : HEALTH_PERIOD_MS };
+    return { requeueAfterMs: decision.actions.length > 0 || planned.acted ? 50 : HEALTH_PERIOD_MS };
+  }
+
+  /**
+   * Rolling updates (the StatefulSet uses OnDelete: we decide the order) and user-requested
+   * switchovers. One step per reconcile, and only when every node is ready and in sync: replicas are
+   * replaced first, one at a time; then the master hands its role to an updated replica (no write
+   * lost) and is replaced as a replica. A new pod that cannot start stops the rollout before the
+   * master is touched, and the cache reports Degraded until the spec is fixed.
+   */
+  private async plannedChanges(
+    rc: ReplicatedCache,
+    cache: ReplicatedCache & KubeObject,
+    master: string,
+    observed: Observation[],
+    password: string | undefined,
+  ): Promise<{ step?: string; stuck?: string; acted?: boolean }> {
+    const ns = rc.metadata.namespace;
+    const stuck = observed.map((o) => stuckReason(o.pod)).find((r) => r !== undefined);
+    if (stuck) return { stuck: `rollout stopped: ${stuck}; fix spec.image or the pod template to resume` };
+    const healthy =
+      observed.length === rc.spec.replicas &&
+      observed.every((o) => o.node.reachable && !o.node.terminating && podReady(o.pod)) &&
+      observed.every(
+        (o) =>
+          o.node.pod === master ||
+          (o.state?.linkUp === true &&
+            o.node.masterHost === names.podHost(rc, master, this.deps.defaults.clusterDomain)),
+      );
+    if (!healthy) return {};
+    const byPod = new Map(observed.map((o) => [o.node.pod, o]));
+
+    const requested = cache.metadata.annotations?.[SWITCHOVER_ANNOTATION];
+    if (requested && requested !== master && byPod.has(requested)) {
+      await this.execute(
+        rc,
+        {
+          kind: 'switchover',
+          from: master,
+          to: requested,
+          reason: `requested by the ${SWITCHOVER_ANNOTATION} annotation`,
+        },
+        byPod,
+        password,
+      );
+      return { step: `switching over to ${requested}`, acted: true };
+    }
+
+    const sts = this.deps.statefulSets.cache.get(`${ns}/${names.statefulSet(rc)}`);
+    const revision = (sts?.status as { updateRevision?: string } | undefined)?.updateRevision;
+    if (!revision) return {};
+    const stale = observed
+      .filter((o) => o.pod.metadata.labels?.['controller-revision-hash'] !== revision)
+      .sort((a, b) => a.node.ordinal - b.node.ordinal);
+    if (stale.length === 0) return {};
+    const replica = stale.find((o) => o.node.pod !== master);
+    if (replica) {
+      await this.deps.kube.delete('Pod', ns, replica.node.pod);
+      await this.event(
+        cache,
+        'Normal',
+        'RollingUpdate',
+        `replacing replica ${replica.node.pod} (${stale.length} node(s) to update)`,
+      );
+      return { step: `rolling update: replacing replica ${replica.node.pod}`, acted: true };
+    }
+    // Only the master is left on the old revision: hand its role to an updated replica first.
+    const target = observed
+      .filter((o) => o.node.pod !== master)
+      .sort((a, b) => (b.state?.offset ?? 0) - (a.state?.offset ?? 0) || a.node.ordinal - b.node.ordinal)[0];
+    if (!target) {
+      await this.deps.kube.delete('Pod', ns, master);
+      return { step: `rolling update: replacing the lone master ${master}`, acted: true };
+    }
+    await this.execute(
+      rc,
+      { kind: 'switchover', from: master, to: target.node.pod, reason: 'rolling update of the master' },
+      byPod,
+      password,
+    );
+    return { step: `rolling update: switching over from ${master} to ${target.node.pod}`, acted: true };
   }
 
   forget(key: string): void {
     this.passwords.delete(key);
     for (const k of [...this.unreachableSince.keys()])
       if (k.startsWith(`${key}/`)) this.unreachableSince.delete(k);
-    for (const k of [...this.applied.keys()])
-      if (k.includes(`|${key.split('/')[0]}|`)) this.applied.delete(k);
+    this.applied.delete(key);
   }
 
   private async observe(
@@ -340,6 +458,12 @@ export class Reconciler {
   /** Server-side applies every owned object whose desired form changed since we last applied it. */
   private async applyOwned(rc: ReplicatedCache, stsReplicas: number): Promise<void> {
     const objects = desiredObjects(rc, this.deps.defaults);
+    const cacheKey = `${rc.metadata.namespace}/${rc.metadata.name}`;
+    let applied = this.applied.get(cacheKey);
+    if (!applied) {
+      applied = new Map();
+      this.applied.set(cacheKey, applied);
+    }
     for (const obj of objects) {
       if (obj.kind === 'StatefulSet') (obj.spec as { replicas: number }).replicas = stsReplicas;
       const meta = obj.metadata as { name: string; namespace: string; annotations?: Record<string, string> };
@@ -355,10 +479,10 @@ export class Reconciler {
       const live = informer?.cache.get(`${meta.namespace}/${meta.name}`);
       const upToDate = informer
         ? live?.metadata.annotations?.[APPLIED_HASH] === hash
-        : this.applied.get(id) === hash;
+        : applied.get(id) === hash;
       if (upToDate) continue;
       await this.deps.kube.apply(obj as unknown as KubeObject);
-      this.applied.set(id, hash);
+      applied.set(id, hash);
     }
   }
 
@@ -367,8 +491,9 @@ export class Reconciler {
     cache: ReplicatedCache & KubeObject,
     master: string | undefined,
     masterChanged: boolean,
-    observed: { pod: KubeObject; node: ObservedNode; state?: NodeState }[],
-    problem: string | undefined,
+    observed: Observation[],
+    problem: { reason: string; message: string } | undefined,
+    step: string | undefined,
   ): ReplicatedCacheStatus {
     const now = new Date().toISOString();
     const masterState = observed.find((o) => o.node.pod === master)?.state;
@@ -376,9 +501,7 @@ export class Reconciler {
       .filter((o) => !o.node.terminating)
       .sort((a, b) => a.node.ordinal - b.node.ordinal)
       .map((o) => {
-        const ready = ((o.pod.status as PodStatusLike | undefined)?.conditions ?? []).some(
-          (c) => c.type === 'Ready' && c.status === 'True',
-        );
+        const ready = podReady(o.pod);
         const role: 'master' | 'replica' | 'unknown' = !o.state
           ? 'unknown'
           : o.node.pod === master
@@ -426,9 +549,10 @@ export class Reconciler {
       conditions,
       {
         type: 'Progressing',
-        status: allReady ? 'False' : 'True',
-        reason: allReady ? 'Stable' : 'Converging',
-        message: allReady ? 'the group matches the spec' : 'waiting for nodes to become ready and in sync',
+        status: allReady && step === undefined ? 'False' : 'True',
+        reason: step !== undefined ? 'RollingUpdate' : allReady ? 'Stable' : 'Converging',
+        message:
+          step ?? (allReady ? 'the group matches the spec' : 'waiting for nodes to become ready and in sync'),
         observedGeneration: cache.metadata.generation,
       },
       now,
@@ -438,8 +562,8 @@ export class Reconciler {
       {
         type: 'Degraded',
         status: problem ? 'True' : 'False',
-        reason: problem ? 'NoMaster' : 'AsExpected',
-        message: problem ?? 'no problem found',
+        reason: problem?.reason ?? 'AsExpected',
+        message: problem?.message ?? 'no problem found',
         observedGeneration: cache.metadata.generation,
       },
       now,
@@ -450,7 +574,7 @@ export class Reconciler {
       replicas: nodes.length,
       readyReplicas,
       selector: selectorString(rc),
-      phase: problem ? 'Degraded' : allReady ? 'Ready' : 'Progressing',
+      phase: problem ? 'Degraded' : allReady && step === undefined ? 'Ready' : 'Progressing',
       master:
         master !== undefined
           ? { pod: master, address: names.podHost(rc, master, this.deps.defaults.clusterDomain) }
