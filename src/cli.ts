@@ -30,6 +30,12 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (argv[0] === '--pre-stop') {
+    // Kubernetes preStop hook of operator-managed pods (the image has no shell, so it is a mode of ours).
+    const { preStop } = await import('./operator/pre-stop.js');
+    const port = argv[1] === '--port' ? Number(argv[2]) : 6379;
+    return await preStop(port, process.env.RCACHE_PASSWORD, (msg) => process.stdout.write(`${msg}\n`));
+  }
   if (argv[0] === '-h' || argv[0] === '--help') {
     process.stdout.write(USAGE);
     return 0;

@@ -144,6 +144,8 @@ export function desiredStatefulSet(c: ReplicatedCache, defaults: OperatorDefault
       failureThreshold: 6,
       timeoutSeconds: 2,
     },
+    // A master being stopped by anyone but the operator (drain, manual delete) hands its role over first.
+    lifecycle: { preStop: { exec: { command: ['rcache-server', '--pre-stop'] } } },
     volumeMounts: [
       { name: 'config', mountPath: '/etc/rcache', readOnly: true },
       { name: 'data', mountPath: '/data' },

@@ -7,6 +7,7 @@ import type { OperatorMetrics } from './metrics.js';
 import { LABELS, names, ordinalOf, REDIS_PORT, SWITCHOVER_ANNOTATION, selectorString } from './names.js';
 import { NodeClient, type NodeState, readNodeState } from './node-client.js';
 import { setCondition, statusChanged } from './status.js';
+import { switchover } from './switchover.js';
 import { decideTopology, type ObservedNode, type TopologyAction } from './topology.js';
 
 export interface ReconcilerLogger {
@@ -414,12 +415,6 @@ export class Reconciler {
     }
   }
 
-  /**
-   * A planned handover that loses no acknowledged write (what FAILOVER does inside Redis, driven from
-   * outside so it works with any Redis-compatible node): pause writes on the master, wait until the
-   * target has processed everything the master has, promote the target, make the old master follow it,
-   * then let the paused clients go (their writes now meet a replica and are retried via the Service).
-   */
   private async switchover(
     rc: ReplicatedCache,
     master: NodeClient,
@@ -429,27 +424,12 @@ export class Reconciler {
   ): Promise<void> {
     const target = await NodeClient.connect(targetIp, REDIS_PORT, 2000, password);
     try {
-      await master.command(['CLIENT', 'PAUSE', '10000', 'WRITE'], 2000);
-      try {
-        const masterOffset = (await readNodeState(master, 2000)).offset;
-        const deadline = Date.now() + 5000;
-        for (;;) {
-          const t = await readNodeState(target, 2000);
-          if (t.offset >= masterOffset) break;
-          if (Date.now() > deadline)
-            throw new Error(
-              `switchover: ${targetPod} did not catch up (offset ${t.offset} < ${masterOffset})`,
-            );
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        await target.command(['REPLICAOF', 'NO', 'ONE'], 5000);
-        await master.command(
-          ['REPLICAOF', names.podHost(rc, targetPod, this.deps.defaults.clusterDomain), String(REDIS_PORT)],
-          5000,
-        );
-      } finally {
-        await master.command(['CLIENT', 'UNPAUSE'], 2000).catch(() => undefined);
-      }
+      await switchover(
+        master,
+        target,
+        names.podHost(rc, targetPod, this.deps.defaults.clusterDomain),
+        REDIS_PORT,
+      );
     } finally {
       target.close();
     }
