@@ -4,8 +4,9 @@
  * Node 24 (type stripping): `node bench/server.ts`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,11 +57,25 @@ async function waitReady(port: number, child: ChildProcess, name: string): Promi
 /** Starts one server; `extra` are additional command-line directives. */
 export async function startServer(name: 'rcache' | 'redis', extra: string[] = []): Promise<RunningServer> {
   const port = await freePort();
-  const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // A private working directory: a dump.rdb lying in the current directory must not be loaded.
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const common = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
   let child: ChildProcess;
   if (name === 'rcache') {
     const bin = join(ROOT, 'bin', 'rcache-server');
-    if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js missing: run `npx tsc -p tsconfig.json`');
+    if (!existsSync(join(ROOT, 'dist', 'cli.js')))
+      throw new Error('dist/cli.js missing: run `npx tsc -p tsconfig.json`');
     // BENCH_NODE_OPTIONS tries V8/Node flags (e.g. --max-semi-space-size=2) without editing the launcher.
     const env = { ...process.env, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' };
     child = spawn(bin, [...common, '--loglevel', 'warning', ...extra], {
@@ -79,10 +94,12 @@ export async function startServer(name: 'rcache' | 'redis', extra: string[] = []
     pid: child.pid!,
     process: child,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

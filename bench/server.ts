@@ -4,14 +4,16 @@
  *   npx tsc -p tsconfig.json && node bench/server.ts
  *
  * Each test runs without pipelining and with -P 16, interleaved (rcache, redis, rcache, redis...) so
- * both servers see the same machine load, and the table shows the mean requests/sec of each and the
- * ratio rcache/redis against the bars: 0.8x unpipelined, 0.5x with -P 16.
- * Environment: BENCH_ROUNDS (default 2), BENCH_REQUESTS (default 200000), BENCH_CLIENTS (default 50).
+ * both servers see the same machine load. The ratio is the median over rounds of rcache/redis within a
+ * round, which cancels most of the load changes between rounds on a shared machine; the requests/sec
+ * columns are medians too. Bars: 0.8x unpipelined, 0.5x with -P 16.
+ * Environment: BENCH_ROUNDS (default 3), BENCH_REQUESTS (default 200000), BENCH_CLIENTS (default 50),
+ * BENCH_TESTS (default set,get,incr,lpush,hset,zadd), BENCH_NODE_OPTIONS (flags for rcache's Node).
  */
 import { execFileSync } from 'node:child_process';
 import { cli, type RunningServer, startServer } from './common.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const TESTS = (process.env.BENCH_TESTS ?? 'set,get,incr,lpush,hset,zadd').split(',');
@@ -51,7 +53,10 @@ function benchmark(server: RunningServer, test: string, pipeline: number): numbe
     test,
     '--csv',
   ];
-  const out = execFileSync('redis-benchmark', args, { encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('redis-benchmark', args, {
+    encoding: 'latin1',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // --csv: a header line, then `"SET","123456.79",...` per test.
   for (const line of out.split('\n')) {
     const fields = line.split(',').map((f) => f.replace(/"/g, ''));
@@ -60,8 +65,10 @@ function benchmark(server: RunningServer, test: string, pipeline: number): numbe
   throw new Error(`no result for ${test} in:\n${out}`);
 }
 
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {
@@ -82,18 +89,20 @@ async function main(): Promise<void> {
           a.push(benchmark(ours, test, pipeline));
           b.push(benchmark(redis, test, pipeline));
         }
-        const ratio = mean(a) / mean(b);
+        const ratio = median(a.map((x, i) => x / b[i]!));
         const bar = BARS[pipeline]!;
         if (ratio < bar) missed++;
         rows.push([
           test,
           String(pipeline),
-          mean(a).toFixed(0),
-          mean(b).toFixed(0),
+          median(a).toFixed(0),
+          median(b).toFixed(0),
           `${ratio.toFixed(2)}x`,
           `${ratio >= bar ? 'ok' : 'MISS'} (bar ${bar}x)`,
         ]);
-        process.stderr.write(`${test} -P ${pipeline}: rcache ${a.map((x) => x.toFixed(0)).join('/')} redis ${b.map((x) => x.toFixed(0)).join('/')}\n`);
+        process.stderr.write(
+          `${test} -P ${pipeline}: rcache ${a.map((x) => x.toFixed(0)).join('/')} redis ${b.map((x) => x.toFixed(0)).join('/')}\n`,
+        );
       }
     }
   } finally {
@@ -103,7 +112,7 @@ async function main(): Promise<void> {
   const header = ['test', '-P', 'rcache rps', 'redis rps', 'ratio', 'bar'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(`redis-benchmark -c ${CLIENTS} -n ${REQUESTS}, ${ROUNDS} interleaved rounds, mean requests/sec`);
+  console.log(`redis-benchmark -c ${CLIENTS} -n ${REQUESTS}, ${ROUNDS} interleaved rounds, medians`);
   console.log(fmt(header));
   for (const r of rows) console.log(fmt(r));
   if (missed > 0) console.log(`${missed} result(s) below the bar`);

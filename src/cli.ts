@@ -83,7 +83,13 @@ async function main(argv: string[]): Promise<number> {
     try {
       await server.shutdown({ save: undefined });
     } catch (err) {
+      // As Redis 7.0: a final save that fails keeps the server running (the data would be lost).
       log.warning(`Error during shutdown: ${(err as Error).message}`);
+      log.warning(
+        `${signal} received but errors trying to shut down the server, check the logs for more information`,
+      );
+      stopping = false;
+      return;
     }
     log.warning('rcache-server is now ready to exit, bye bye...');
     process.exit(0);

@@ -518,8 +518,8 @@ stop_procs() {
   done
   if ((${#pids[@]})); then
     kill -TERM "${pids[@]}" 2>/dev/null || true
-    local i p left
-    for i in $(seq 1 50); do
+    local _ p left
+    for _ in $(seq 1 50); do
       left=0
       for p in "${pids[@]}"; do running "$p" && left=1; done
       ((left)) || break
@@ -538,8 +538,8 @@ stop_pod_tasks() {
     for t in $(ctr_ tasks ls -q 2>/dev/null); do
       ctr_ tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true
     done
-    local i
-    for i in $(seq 1 30); do
+    local _
+    for _ in $(seq 1 30); do
       ctr_ tasks ls 2>/dev/null | awk '$3 == "RUNNING" {found=1} END {exit !found}' || break
       sleep 0.2
     done
@@ -604,7 +604,7 @@ kill_pod_cgroup_procs() {
   for f in /sys/fs/cgroup/*/kubepods; do
     [[ -d "$f" ]] || continue
     while read -r pid; do
-      [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
+      if [[ -n "$pid" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
     done < <(find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
   done
 }
@@ -708,7 +708,7 @@ kubectl)
   kubectl_ "$@"
   ;;
 *)
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
   [[ -z "${1:-}" || "${1:-}" == -h || "${1:-}" == --help ]] || exit 2
   ;;
 esac

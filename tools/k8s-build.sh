@@ -137,7 +137,7 @@ main() {
     return 0
     ;;
   -h | --help)
-    sed -n '2,8p' "$0"
+    sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
     return
     ;;
   esac

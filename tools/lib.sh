@@ -78,3 +78,6 @@ container_engine() {
   done
   return 1
 }
+
+# Podman reads CONTAINERS_CONF when it starts; set it before any podman call.
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$RCACHE_TOOLS_DIR/podman/containers.conf}"

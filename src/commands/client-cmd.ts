@@ -122,7 +122,7 @@ function clientList(c: Client, argv: string[]): void {
     ids = new Set();
     for (let i = 3; i < argv.length; i++) {
       const id = parseLong(argv[i]!);
-      if (id === undefined || id <= 0) {
+      if (id === undefined) {
         c.out.error('ERR Invalid client ID');
         return;
       }

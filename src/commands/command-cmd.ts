@@ -168,7 +168,7 @@ function commandInfo(c: Client, argv: string[]): void {
   c.out.arrayHeader(argv.length - 2);
   for (let i = 2; i < argv.length; i++) {
     const command = findCommand(c, argv[i]!);
-    if (command === undefined) c.out.nullArray();
+    if (command === undefined) c.out.nullBulk();
     else replyCommandInfo(c, command);
   }
 }

@@ -24,20 +24,18 @@ export const debugExtensions = new Map<string, CommandHandler>();
 
 type Digest = Buffer;
 
-/** digest = SHA1(digest || data): order-dependent mixing (list elements, string contents). */
-function mixDigest(digest: Digest, data: string | Buffer): void {
-  const h = createHash('sha1');
-  h.update(digest);
-  h.update(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-  h.digest().copy(digest);
-}
-
 /** digest ^= SHA1(data): order-independent mixing (set members, hash fields, keys). */
 function xorDigest(digest: Digest, data: string | Buffer): void {
   const h = createHash('sha1')
     .update(typeof data === 'string' ? Buffer.from(data, 'latin1') : data)
     .digest();
   for (let i = 0; i < 20; i++) digest[i]! ^= h[i]!;
+}
+
+/** xorDigest then digest = SHA1(digest): order-dependent mixing (list elements, string contents). */
+function mixDigest(digest: Digest, data: string | Buffer): void {
+  xorDigest(digest, data);
+  createHash('sha1').update(digest).digest().copy(digest);
 }
 
 /** Redis's object type codes (OBJ_STRING...), mixed in as a big-endian 32-bit integer. */

@@ -1,9 +1,10 @@
+import { persistenceCommands } from '../persistence/commands.js';
+import { replicationCommands } from '../replication/commands.js';
 import { connectionCommands } from './connection.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
 import { pubsubCommands } from './pubsub.js';
-import { replicationCommands } from '../replication/commands.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
@@ -25,5 +26,6 @@ export function allCommands(): CommandSpec[] {
     ...transactionCommands,
     ...pubsubCommands,
     ...replicationCommands,
+    ...persistenceCommands,
   ];
 }

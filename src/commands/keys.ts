@@ -233,7 +233,10 @@ function pickKey(dict: Map<string, unknown>): string | undefined {
     for (const key of dict.keys()) if (skip-- === 0) return key;
   }
   let walk = randomWalks.get(dict);
-  if (walk === undefined) randomWalks.set(dict, (walk = dict.keys()));
+  if (walk === undefined) {
+    walk = dict.keys();
+    randomWalks.set(dict, walk);
+  }
   let last: string | undefined;
   for (let steps = 1 + Math.floor(Math.random() * RANDOM_STEP); steps > 0; steps--) {
     let next = walk.next();
@@ -431,7 +434,11 @@ function objectRefcount(c: Client, argv: string[]): void {
   const policy = config.str('maxmemory-policy');
   const sharing = config.num('maxmemory') === 0 || !(policy.endsWith('-lru') || policy.endsWith('-lfu'));
   const shared =
-    typeof v === 'string' && sharing && stringEncoding(v) === 'int' && Number(v) >= 0 && Number(v) < SHARED_INTEGERS;
+    typeof v === 'string' &&
+    sharing &&
+    stringEncoding(v) === 'int' &&
+    Number(v) >= 0 &&
+    Number(v) < SHARED_INTEGERS;
   c.out.integer(shared ? SHARED_REFCOUNT : 1);
 }
 

@@ -87,7 +87,12 @@ function fromExact(
 }
 
 /** Rounds `magnitude * 2^exponent` (plus a nonzero tail when sticky) to 64 bits, ties to even. */
-function round(negative: boolean, magnitude: bigint, exponent: number, sticky: boolean): LongDouble | undefined {
+function round(
+  negative: boolean,
+  magnitude: bigint,
+  exponent: number,
+  sticky: boolean,
+): LongDouble | undefined {
   const bits = bitLength(magnitude);
   if (bits > SIGNIFICAND_BITS) {
     const drop = bits - SIGNIFICAND_BITS;
@@ -119,7 +124,8 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | undefi
   if (a.significand === 0n) return b.significand === 0n ? { ...a, negative: a.negative && b.negative } : b;
   if (b.significand === 0n) return a;
   const base = Math.min(a.exponent, b.exponent);
-  const signed = (x: LongDouble) => (x.negative ? -x.significand : x.significand) << BigInt(x.exponent - base);
+  const signed = (x: LongDouble) =>
+    (x.negative ? -x.significand : x.significand) << BigInt(x.exponent - base);
   const sum = signed(a) + signed(b);
   if (sum === 0n) return { negative: false, significand: 0n, exponent: 0 }; // x + -x is +0 when rounding to nearest
   return round(sum < 0n, sum < 0n ? -sum : sum, base, false);

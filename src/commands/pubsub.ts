@@ -154,7 +154,7 @@ export const pubsubCommands: CommandSpec[] = [
   cmd('unsubscribe', -1, PUBSUB_FLAGS, NO_KEYS, 'pubsub', (c, argv) => unsubscribeGeneric(c, argv, false)),
   cmd('psubscribe', -2, PUBSUB_FLAGS, NO_KEYS, 'pubsub', psubscribe),
   cmd('punsubscribe', -1, PUBSUB_FLAGS, NO_KEYS, 'pubsub', (c, argv) => unsubscribeGeneric(c, argv, true)),
-  cmd('publish', 3, ['pubsub', 'loading', 'stale', 'fast'], NO_KEYS, 'pubsub', publish),
+  cmd('publish', 3, ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'], NO_KEYS, 'pubsub', publish),
   cmd('pubsub', -2, [], NO_KEYS, 'pubsub', dispatchedToSubcommands, {
     subcommands: [
       cmd('pubsub|channels', -2, INTROSPECTION_FLAGS, NO_KEYS, 'pubsub', pubsubChannels),

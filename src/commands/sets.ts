@@ -267,8 +267,7 @@ function srandmember(c: Client, argv: string[]): void {
     return;
   }
   if (v >= BigInt(size)) {
-    // Redis answers this case through SUNION, hence a set type in RESP3.
-    replySet(c, set, size);
+    c.out.bulkArray([...set]);
     return;
   }
   c.out.bulkArray(randomDistinct(set, Number(v)));

@@ -62,7 +62,12 @@ interface StringOptions {
  * Parses SET's (`forSet`) or GETEX's options. As in Redis, repeating an option is fine (the last
  * value wins) while mixing incompatible ones is a syntax error.
  */
-function parseStringOptions(c: Client, argv: string[], from: number, forSet: boolean): StringOptions | undefined {
+function parseStringOptions(
+  c: Client,
+  argv: string[],
+  from: number,
+  forSet: boolean,
+): StringOptions | undefined {
   let flags = 0;
   let expire: string | undefined;
   for (let i = from; i < argv.length; i++) {
@@ -149,32 +154,31 @@ function setGeneric(
   if (!(flags & GET)) replies.ok(c);
 }
 
-const replyOk = (c: Client) => c.out.status('OK');
-const replyNull = (c: Client) => c.out.nullBulk();
-const replyOne = (c: Client) => c.out.integer(1);
-const replyZero = (c: Client) => c.out.integer(0);
+/** SET-style replies (OK / null) and SETNX-style ones (1 / 0). */
+const OK_OR_NULL = { ok: (c: Client) => c.out.status('OK'), abort: (c: Client) => c.out.nullBulk() };
+const ONE_OR_ZERO = { ok: (c: Client) => c.out.integer(1), abort: (c: Client) => c.out.integer(0) };
 
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] */
 function set(c: Client, argv: string[]): void {
   const options = parseStringOptions(c, argv, 3, true);
   if (options === undefined) return;
-  setGeneric(c, argv, argv[1]!, argv[2]!, options, 'set', { ok: replyOk, abort: replyNull });
+  setGeneric(c, argv, argv[1]!, argv[2]!, options, 'set', OK_OR_NULL);
 }
 
 function setnx(c: Client, argv: string[]): void {
   const options = { flags: NX, expire: undefined };
-  setGeneric(c, argv, argv[1]!, argv[2]!, options, 'setnx', { ok: replyOne, abort: replyZero });
+  setGeneric(c, argv, argv[1]!, argv[2]!, options, 'setnx', ONE_OR_ZERO);
 }
 
 /** SETEX key seconds value / PSETEX key ms value: SET with EX/PX, propagated as SET ... PXAT. */
 function setex(c: Client, argv: string[]): void {
   const options = { flags: EX, expire: argv[2]! };
-  setGeneric(c, argv, argv[1]!, argv[3]!, options, 'setex', { ok: replyOk, abort: replyNull });
+  setGeneric(c, argv, argv[1]!, argv[3]!, options, 'setex', OK_OR_NULL);
 }
 
 function psetex(c: Client, argv: string[]): void {
   const options = { flags: PX, expire: argv[2]! };
-  setGeneric(c, argv, argv[1]!, argv[3]!, options, 'psetex', { ok: replyOk, abort: replyNull });
+  setGeneric(c, argv, argv[1]!, argv[3]!, options, 'psetex', OK_OR_NULL);
 }
 
 /** GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]: propagated as PEXPIREAT, PERSIST or DEL. */
@@ -195,7 +199,12 @@ function getex(c: Client, argv: string[]): void {
   }
   c.out.bulk(value);
   const db = c.db;
-  if (expireAt !== undefined && options.flags & (EXAT | PXAT) && expireAt <= c.server.now() && !c.server.isReplica()) {
+  if (
+    expireAt !== undefined &&
+    options.flags & (EXAT | PXAT) &&
+    expireAt <= c.server.now() &&
+    !c.server.isReplica()
+  ) {
     // An absolute time already past deletes the key now, like EXPIREAT does.
     db.delete(key);
     c.server.dirty++;
@@ -478,9 +487,7 @@ function lcs(c: Client, argv: string[]): void {
     for (let j = 1; j <= blen; j++) {
       if (ai === b.charCodeAt(j - 1)) dp[row + j] = dp[prev + j - 1]! + 1;
       else {
-        const up = dp[prev + j]!;
-        const left = dp[row + j - 1]!;
-        dp[row + j] = up > left ? up : left;
+        dp[row + j] = Math.max(dp[prev + j]!, dp[row + j - 1]!);
       }
     }
   }
@@ -523,7 +530,8 @@ function lcs(c: Client, argv: string[]): void {
     }
     if (emit) {
       const matchLen = aEnd - aStart + 1;
-      if (minMatchLen === 0n || BigInt(matchLen) >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      if (minMatchLen === 0n || BigInt(matchLen) >= minMatchLen)
+        ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
       aStart = alen;
     }
   }

@@ -1,5 +1,6 @@
 import type { RedisValue } from '../keyspace/values.js';
 import type { Client } from '../server/client.js';
+import { type LongDouble, parseLongDouble } from './long-double.js';
 
 /** Redis's shared error replies, word for word. */
 export const Err = {
@@ -184,4 +185,52 @@ export function checkType<T>(
 /** Formats a bigint/number integer result the way Redis stores it as a string. */
 export function intToString(v: number | bigint): string {
   return typeof v === 'bigint' ? v.toString() : String(v);
+}
+
+/**
+ * The timeout of a blocking command (BLPOP, BZPOPMIN...), as Redis 7.0's getTimeoutFromObjectOrReply:
+ * seconds as a long double, `(long long) ceill(seconds * 1000.0)` ms. Returns the absolute deadline in
+ * ms, 0 to block forever, or undefined after replying the error. Checked against redis-server 7.0.15:
+ * `inf` and `1e30` answer "timeout is negative" (the out-of-range cast yields LLONG_MIN on x86), and
+ * `-0.0001` blocks forever (it rounds up to 0).
+ */
+export function blockingDeadline(c: Client, s: string): number | undefined {
+  const seconds = parseLongDouble(s);
+  if (seconds === undefined) {
+    c.out.error(Err.timeoutNotFloat);
+    return undefined;
+  }
+  const ms = seconds === 'inf' ? INT64_MIN : millisCeil(seconds);
+  if (ms < 0n) {
+    c.out.error(Err.timeoutNegative);
+    return undefined;
+  }
+  return ms === 0n ? 0 : c.server.now() + Number(ms);
+}
+
+/** ceill(x * 1000) with the product rounded to the 64-bit significand first, cast to int64. */
+function millisCeil(x: LongDouble): bigint {
+  let mant = x.significand * 1000n;
+  let exp = x.exponent;
+  const bits = mant.toString(2).length;
+  if (mant !== 0n && bits > 64) {
+    const drop = BigInt(bits - 64);
+    const low = mant & ((1n << drop) - 1n);
+    const half = 1n << (drop - 1n);
+    mant >>= drop;
+    exp += bits - 64;
+    if (low > half || (low === half && (mant & 1n) === 1n)) mant++;
+  }
+  let whole: bigint;
+  if (exp >= 0) {
+    if (exp > 64) return INT64_MIN;
+    whole = mant << BigInt(exp);
+  } else {
+    const shift = BigInt(-exp);
+    whole = mant >> shift;
+    // Ceiling: a positive fraction rounds up, a negative one towards zero.
+    if (!x.negative && whole << shift !== mant) whole++;
+  }
+  if (x.negative) whole = -whole;
+  return whole > INT64_MAX || whole < INT64_MIN ? INT64_MIN : whole;
 }

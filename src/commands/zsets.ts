@@ -170,12 +170,10 @@ export function timeoutArg(c: Client, s: string): number | undefined {
     c.out.error(Err.timeoutNotFloat);
     return undefined;
   }
+  // Redis 7.0 converts seconds*1000 to a long long: out of range (inf included) gives LLONG_MIN on
+  // x86-64, which then reads as a negative timeout.
   const ms = r.value * 1000;
-  if (ms > 9223372036854775807) {
-    c.out.error('ERR timeout is out of range');
-    return undefined;
-  }
-  const whole = Math.ceil(ms);
+  const whole = Math.abs(ms) >= 2 ** 63 ? -1 : Math.ceil(ms);
   if (whole < 0) {
     c.out.error(Err.timeoutNegative);
     return undefined;
@@ -303,7 +301,7 @@ function zaddGeneric(c: Client, argv: string[], forceIncr: boolean): void {
       const current = z.score(member);
       if (current === undefined) {
         if (xx) continue;
-        z.add(member, score);
+        z.add(member, stored(score));
         added++;
       } else {
         if (nx) continue;
@@ -317,7 +315,7 @@ function zaddGeneric(c: Client, argv: string[], forceIncr: boolean): void {
         if ((lt && score >= current) || (gt && score <= current)) continue;
         // 0 and -0 compare equal: the stored score is kept, as in Redis.
         if (score !== current) {
-          z.add(member, score);
+          z.add(member, stored(score));
           updated++;
         }
       }
@@ -332,6 +330,15 @@ function zaddGeneric(c: Client, argv: string[], forceIncr: boolean): void {
   } else {
     c.out.integer(ch ? added + updated : added);
   }
+}
+
+/**
+ * The score a zset keeps. Redis stores small zsets as listpacks, where -0 is written as text and read
+ * back as the integer 0; we always store 0. (A large, skiplist-encoded Redis zset would keep -0: an
+ * accepted difference.) Replies computed before storage (ZADD INCR, ZUNION) still show -0, as Redis.
+ */
+function stored(score: number): number {
+  return score === 0 ? 0 : score;
 }
 
 function afterWrite(c: Client, key: string, changes: number): void {
@@ -568,7 +575,7 @@ function zrangeGeneric(
   const result = z === undefined ? { members: [], scores: [] } : compute(z);
   if (store !== undefined) {
     const out = new SortedSetValue();
-    for (let i = 0; i < result.members.length; i++) out.add(result.members[i]!, result.scores[i]!);
+    for (let i = 0; i < result.members.length; i++) out.add(result.members[i]!, stored(result.scores[i]!));
     storeResult(c, store, out);
   } else {
     replyElements(c, result.members, withScores ? result.scores : undefined);
@@ -731,48 +738,37 @@ function zpopmax(c: Client, argv: string[]): void {
 /**
  * Serves a blocking pop (or ZMPOP) from the first non-empty zset among `keys`. Returns undefined after
  * replying an error, false when every key is missing, true when it served. The effect is propagated as
- * `ZPOPMIN key` (BZPOPMIN) or `ZPOPMIN key count` (the MPOP forms).
+ * `ZPOPMIN key` (BZPOPMIN) or `ZPOPMIN key n` (the MPOP forms) with n the number actually popped, as
+ * Redis 7.0 writes it to its replication stream.
  */
 function popFirstNonEmpty(c: Client, keys: string[], where: Where, count: number, mpop: boolean): boolean | undefined {
   for (const key of keys) {
     const z = writeZset(c, key);
     if (z === null) return undefined;
     if (z === undefined || z.size === 0) continue;
-    popAndReply(c, key, z, where, mpop ? count : 1, mpop ? 'keyedNested' : 'keyed');
+    const popped = popAndReply(c, key, z, where, mpop ? count : 1, mpop ? 'keyedNested' : 'keyed');
     const name = where === 'min' ? 'ZPOPMIN' : 'ZPOPMAX';
-    c.propagate = [mpop ? [name, key, String(count)] : [name, key]];
+    c.propagate = [mpop ? [name, key, String(popped)] : [name, key]];
     return true;
   }
   return false;
 }
 
 /**
- * Blocks until one of `keys` holds a zset. Served later by the BlockingManager, which calls `retry`
- * after the command that filled the key; the served pop is propagated from here because no call() is
- * around it then.
+ * Blocks until one of `keys` holds a zset. The BlockingManager calls `retry` with the key that became
+ * ready, after the command that filled it; the pop sets `c.propagate`, which the server propagates
+ * once the client is served.
  */
 function blockForZset(c: Client, keys: string[], deadline: number, where: Where, count: number, mpop: boolean): void {
   c.block({
     keys,
     deadline,
     onTimeout: (client) => client.out.nullArray(),
-    retry: (client) => {
+    retry: (client, key) => {
       // Only a zset serves us: a list or a string created under the key leaves us waiting, as in Redis.
-      for (const key of keys) {
-        const v = client.db.lookupWrite(key);
-        if (!(v instanceof SortedSetValue) || v.size === 0) continue;
-        client.propagate = undefined;
-        popFirstNonEmpty(client, [key], where, count, mpop);
-        const ops = client.propagate as string[][] | undefined;
-        client.propagate = undefined;
-        if (ops !== undefined && !client.flags.master) {
-          for (const op of ops) client.server.propagate(client.db.id, op);
-          // Each served pop is its own effect in the stream, not wrapped with the next client's.
-          client.server.flushPropagation();
-        }
-        return true;
-      }
-      return false;
+      const v = client.db.lookupWrite(key);
+      if (!(v instanceof SortedSetValue) || v.size === 0) return false;
+      return popFirstNonEmpty(client, [key], where, count, mpop) === true;
     },
   });
 }
@@ -892,9 +888,10 @@ function zrandmember(c: Client, argv: string[]): void {
       scores.push(x.score);
     }
   } else if (l >= size) {
-    for (const [m, s] of z.entries()) {
-      members.push(m);
-      scores.push(s);
+    // The whole zset, highest score first, which is the order Redis 7.0 answers with.
+    for (let x = z.tail; x !== null; x = x.backward) {
+      members.push(x.member);
+      scores.push(x.score);
     }
   } else {
     // Distinct members: a partial Fisher-Yates over ranks picks l of them uniformly.
@@ -1064,7 +1061,9 @@ function zsetOperation(
     }
   }
   if (dest !== undefined) {
-    storeResult(c, dest, result);
+    const normalized = new SortedSetValue();
+    for (const [m, score] of result.entries()) normalized.add(m, stored(score));
+    storeResult(c, dest, normalized);
     return;
   }
   const members: string[] = [];

@@ -12,6 +12,8 @@ export interface KeyspaceHooks {
   now(): number;
   /** Replicas never expire keys themselves: they hide logically expired keys and wait for the master's DEL. */
   isReplica(): boolean;
+  /** True while a command from our master runs: like Redis, the master's stream never sees keys as expired. */
+  applyingMasterStream?(): boolean;
   /** A key is about to change: snapshots in progress preserve its current value first (copy-on-write). */
   beforeWrite(db: Database, key: string): void;
   /** A key changed: invalidates WATCH. */
@@ -31,6 +33,8 @@ export class Database {
   expiredKeys = 0;
   /** Estimated bytes of the keys, values and TTLs (keyspace/memory.ts); tables are counted apart. */
   usedBytes = 0;
+  /** The dict usedBytes describes: one swapped in wholesale (RDB load, SWAPDB) gets re-measured. */
+  accountedDict: Map<string, RedisValue> | undefined;
   /** Per-key access data, present only while an LRU/LFU maxmemory-policy is selected. */
   access: AccessTracker | undefined;
 
@@ -50,7 +54,7 @@ export class Database {
   private expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
     if (when === undefined || when > this.hooks.now()) return false;
-    if (this.hooks.isReplica()) return true;
+    if (this.hooks.isReplica()) return this.hooks.applyingMasterStream?.() !== true;
     this.deleteExpired(key);
     return true;
   }
@@ -119,6 +123,9 @@ export class Database {
    * Sets a key to a value (Redis's setKey): overwrites any old value and, unless keepTtl, clears the TTL.
    */
   set(key: string, value: RedisValue, keepTtl = false): void {
+    // As Redis's setKey (via lookupKeyWrite): a logically expired old key is deleted first, so KEEPTTL
+    // cannot resurrect its past TTL, and the expiry is counted and propagated.
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
     this.hooks.beforeWrite(this, key);
     const old = this.dict.get(key);
     const existed = old !== undefined;
@@ -193,6 +200,7 @@ export class Database {
     this.dict = new Map();
     this.expires = new Map();
     this.usedBytes = 0;
+    this.accountedDict = this.dict;
     this.access?.clear();
     return n;
   }

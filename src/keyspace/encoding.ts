@@ -1,5 +1,5 @@
-import type { Config } from '../config/config.js';
 import { parseInt64 } from '../commands/util.js';
+import type { Config } from '../config/config.js';
 import { HashValue, ListValue, type RedisValue, SetValue } from './values.js';
 
 /*
@@ -31,7 +31,15 @@ const EMBSTR_LIMIT = 44;
 
 const promoted = new WeakSet<object>();
 
-export type EncodingName = 'int' | 'embstr' | 'raw' | 'quicklist' | 'listpack' | 'hashtable' | 'intset' | 'skiplist';
+export type EncodingName =
+  | 'int'
+  | 'embstr'
+  | 'raw'
+  | 'quicklist'
+  | 'listpack'
+  | 'hashtable'
+  | 'intset'
+  | 'skiplist';
 
 export function stringEncoding(value: string): 'int' | 'embstr' | 'raw' {
   if (value.length <= 20 && parseInt64(value) !== undefined) return 'int';

@@ -57,6 +57,18 @@ export class AccessTracker {
     this.data.delete(key);
   }
 
+  /**
+   * RESTORE ... IDLETIME / FREQ (Redis's objectSetLRUOrLFU): only the figure matching the policy's mode
+   * is applied; the other is ignored.
+   */
+  restore(key: string, nowMs: number, idleSeconds: number | undefined, freq: number | undefined): void {
+    if (this.mode === 'lru' && idleSeconds !== undefined) {
+      this.data.set(key, this.seconds(nowMs - idleSeconds * 1000));
+    } else if (this.mode === 'lfu' && freq !== undefined) {
+      this.data.set(key, (minutes(nowMs) << 8) | freq);
+    }
+  }
+
   clear(): void {
     this.data.clear();
   }

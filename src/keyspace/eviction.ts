@@ -11,10 +11,11 @@ import type { Database } from './db.js';
  *
  * Sampling without random access. Redis picks random dict buckets; a JS Map has no random access. Each
  * sampled Map (a db's dict, or its expires for volatile policies) has a persistent iterator, advanced by
- * a random 1..MAX_STEP entries per sample and restarted at the end. So every round looks at a few keys
- * spread over a short stretch of the keyspace, and successive rounds sweep all of it; with the pool
- * remembering good candidates across rounds, this approximates Redis's random sampling at O(1) cost per
- * sample. Map iterators survive insertions and deletions (deleted entries are skipped), so the sweep
+ * a random number of entries per sample (mean size/64, at most 2*MAX_STEP) and restarted at the end. So
+ * every round looks at a few keys spread over a stretch of the keyspace, and successive rounds sweep all
+ * of it; with the pool remembering good candidates across rounds, this approximates Redis's random
+ * sampling at a bounded cost per sample (~1 µs). For maps beyond 64*MAX_STEP keys a sweep takes more
+ * than 64 samples, so samples are more local than Redis's; the pool compensates in part. Map iterators survive insertions and deletions (deleted entries are skipped), so the sweep
  * needs no invalidation except when a db's Maps are replaced (FLUSHDB), which the WeakMap handles.
  * A side effect worth knowing: insertion order is roughly age, so the sweep meets old keys first.
  */
@@ -44,7 +45,7 @@ export function parsePolicy(name: string): EvictionPolicy {
 }
 
 const POOL_SIZE = 16;
-const MAX_STEP = 7;
+const MAX_STEP = 64;
 
 interface Candidate {
   /** Higher is evicted first: idle time, 255 - LFU counter, or -expire time. */
@@ -63,15 +64,20 @@ export class KeySampler {
       for (const key of map.keys()) out.push(key);
       return;
     }
-    for (let i = 0; i < count; i++) out.push(this.next(map, 1 + Math.floor(Math.random() * MAX_STEP)));
+    // Mean step: size/64, so a sweep takes ~64 samples and quickly leaves any region of the keyspace
+    // (say, a run of recently used keys), capped so a sample never walks more than 2*MAX_STEP entries.
+    const mean = Math.min(MAX_STEP, Math.max(1, Math.floor(map.size / 64)));
+    for (let i = 0; i < count; i++) out.push(this.next(map, 1 + Math.floor(Math.random() * 2 * mean)));
   }
 
   /** The key `steps` entries after the cursor, wrapping around; the map must not be empty. */
   private next(map: Map<string, unknown>, steps: number): string {
     let it = this.cursors.get(map);
     if (it === undefined) {
+      // Start the first sweep at a random point rather than always among the oldest keys.
       it = map.keys();
       this.cursors.set(map, it);
+      steps += Math.floor(Math.random() * Math.min(map.size, 64 * MAX_STEP));
     }
     let key: string | undefined;
     for (let i = 0; i < steps; i++) {
@@ -113,6 +119,10 @@ class EvictionPool {
 
 export class Evictor {
   policy: EvictionPolicy = parsePolicy('noeviction');
+  /** maxmemory-samples: keys sampled per database per round. */
+  samples = 5;
+  /** From maxmemory-eviction-tenacity: how long one call may spend evicting. */
+  timeLimitUs = 500;
   private readonly sampler = new KeySampler();
   private readonly pool = new EvictionPool();
   private nextDb = 0;
@@ -129,7 +139,7 @@ export class Evictor {
    */
   evictUntil(done: () => boolean): boolean {
     if (this.policy.none) return false;
-    const limitUs = evictionTimeLimitUs(this.server.config.num('maxmemory-eviction-tenacity'));
+    const limitUs = this.timeLimitUs;
     const start = performance.now();
     let evicted = 0;
     while (!done()) {
@@ -182,7 +192,7 @@ export class Evictor {
   }
 
   private pickFromPool(): Candidate | undefined {
-    const samples = this.server.config.num('maxmemory-samples');
+    const samples = this.samples;
     const now = this.server.now();
     for (;;) {
       let sampled = 0;
@@ -216,7 +226,7 @@ export class Evictor {
 }
 
 /** Redis's evictionTimeLimitUs: how long one performEvictions may run, from the tenacity setting. */
-function evictionTimeLimitUs(tenacity: number): number {
+export function evictionTimeLimitUs(tenacity: number): number {
   if (tenacity <= 10) return 50 * tenacity;
   if (tenacity < 100) return Math.floor(500 * 1.15 ** (tenacity - 10));
   return Number.POSITIVE_INFINITY;

@@ -4,6 +4,8 @@
  */
 export class ListValue {
   lru = 0;
+  /** Estimated bytes as last accounted by the keyspace's memory accounting (keyspace/memory.ts). */
+  memBytes = 0;
   private buf: (string | undefined)[];
   private head = 0;
   private count = 0;

@@ -104,7 +104,13 @@ export class ScanCursors {
         return found;
       }
     }
-    const state: LiveCursor = { source, iterator: source.keys(), position: 0, peeked: undefined, lastUsed: now };
+    const state: LiveCursor = {
+      source,
+      iterator: source.keys(),
+      position: 0,
+      peeked: undefined,
+      lastUsed: now,
+    };
     // Unknown cursor: resume by position (see the file comment for what this can miss).
     const skip = cursor === 0 ? 0 : Math.floor(cursor / TAG_SPACE);
     // The element at position `skip` was read ahead but not returned: stop one before it.
@@ -189,7 +195,11 @@ export interface ScanArguments {
  * only accepted when `allowType` (SCAN, not the per-collection scans). Returns the Redis error text
  * instead of arguments on failure.
  */
-export function parseScanArguments(argv: readonly string[], cursorIndex: number, allowType: boolean): ScanArguments | string {
+export function parseScanArguments(
+  argv: readonly string[],
+  cursorIndex: number,
+  allowType: boolean,
+): ScanArguments | string {
   const cursor = parseScanCursor(argv[cursorIndex]!);
   if (cursor === undefined) return 'ERR invalid cursor';
   const args: ScanArguments = { cursor, count: 10, pattern: undefined, type: undefined };

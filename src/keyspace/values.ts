@@ -9,6 +9,8 @@ import { SortedSetValue } from './zset.js';
  */
 export class HashValue extends Map<string, string> {
   lru = 0;
+  /** Estimated bytes as last accounted by the keyspace's memory accounting (keyspace/memory.ts). */
+  memBytes = 0;
   clone(): HashValue {
     return new HashValue(this);
   }
@@ -16,6 +18,8 @@ export class HashValue extends Map<string, string> {
 
 export class SetValue extends Set<string> {
   lru = 0;
+  /** Estimated bytes as last accounted by the keyspace's memory accounting (keyspace/memory.ts). */
+  memBytes = 0;
   clone(): SetValue {
     return new SetValue(this);
   }

@@ -113,6 +113,8 @@ function randomLevel(): number {
 
 export class SortedSetValue {
   lru = 0;
+  /** Estimated bytes as last accounted by the keyspace's memory accounting (keyspace/memory.ts). */
+  memBytes = 0;
   readonly dict = new Map<string, number>();
   private readonly header = new ZNode('', 0, MAX_LEVEL);
   private last: ZNode | null = null;

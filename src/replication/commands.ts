@@ -132,6 +132,10 @@ function wait(c: Client, argv: string[]): void {
   mgr.master.wait(c, numReplicas, timeout);
 }
 
+function failover(c: Client, argv: string[]): void {
+  replicationOf(c.server).failover.command(c, argv);
+}
+
 function role(c: Client): void {
   writeRole(c);
 }
@@ -146,5 +150,6 @@ export const replicationCommands: CommandSpec[] = [
   cmd('psync', -3, syncFlags, NO_KEYS, 'server', sync),
   cmd('sync', 1, syncFlags, NO_KEYS, 'server', sync),
   cmd('wait', 3, ['noscript'], NO_KEYS, 'generic', wait),
+  cmd('failover', -1, ['admin', 'noscript', 'stale'], NO_KEYS, 'server', failover),
   cmd('role', 1, ['noscript', 'loading', 'stale', 'fast'], NO_KEYS, 'server', role),
 ];

@@ -39,7 +39,9 @@ export function replicationInfo(server: Server): string[] {
       );
     }
     if (!link.isConnected) {
-      lines.push(`master_link_down_since_seconds:${link.downSince ? Math.floor((now - link.downSince) / 1000) : -1}`);
+      lines.push(
+        `master_link_down_since_seconds:${link.downSince ? Math.floor((now - link.downSince) / 1000) : -1}`,
+      );
     }
     const cfg = server.config;
     lines.push(
@@ -49,7 +51,8 @@ export function replicationInfo(server: Server): string[] {
     );
   }
   lines.push(`connected_slaves:${mgr.master.replicas.size}`);
-  if (link === undefined && mgr.minReplicasActive()) lines.push(`min_slaves_good_slaves:${mgr.master.goodReplicas()}`);
+  if (link === undefined && mgr.minReplicasActive())
+    lines.push(`min_slaves_good_slaves:${mgr.master.goodReplicas()}`);
   let i = 0;
   const nowSec = Math.floor(now / 1000);
   for (const r of mgr.master.replicas) {

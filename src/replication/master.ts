@@ -32,6 +32,9 @@ export class ReplicaInfo {
   pending: Buffer[] = [];
   pendingBytes = 0;
   softLimitSince = 0;
+  /** Transfer progress (socket bytesWritten) and when it last moved, to time out a stuck full sync. */
+  lastBytesWritten = 0;
+  lastProgressAt = 0;
 }
 
 /** The replica bookkeeping of a client, created by its first REPLCONF/SYNC/PSYNC. */
@@ -120,7 +123,9 @@ export class MasterSide {
     const info = replicaInfo(c);
     this.server.log.notice(`Replica ${this.replicaName(c)} asks for synchronization`);
     if (psync && !/^-?\d+$/.test(argv[2]!)) {
-      this.server.log.warning(`Replica ${this.replicaName(c)} asks for synchronization but with a wrong offset`);
+      this.server.log.warning(
+        `Replica ${this.replicaName(c)} asks for synchronization but with a wrong offset`,
+      );
       c.out.error('ERR value is not an integer or out of range');
       return;
     }
@@ -137,7 +142,8 @@ export class MasterSide {
     c.flags.replica = true;
     this.replicas.add(c);
     info.phase = 'waitStart';
-    if (mgr.backlog === undefined && this.replicas.size === 1) {
+    // A master's first replica starts a new history (a replica always follows its master's).
+    if (mgr.backlog === undefined && this.replicas.size === 1 && !mgr.isReplica) {
       mgr.newHistory();
       mgr.createBacklog();
       this.server.log.notice(
@@ -172,7 +178,9 @@ export class MasterSide {
     }
     const backlog = mgr.backlog;
     if (backlog === undefined || !Number.isSafeInteger(offset) || !backlog.canServe(offset)) {
-      log.notice(`Unable to partial resync with replica ${name} for lack of backlog (Replica request was: ${offsetArg}).`);
+      log.notice(
+        `Unable to partial resync with replica ${name} for lack of backlog (Replica request was: ${offsetArg}).`,
+      );
       if (offset > mgr.masterReplOffset) {
         log.warning(
           `Warning: replica ${name} tried to PSYNC with an offset that is greater than the master replication offset.`,
@@ -209,7 +217,13 @@ export class MasterSide {
         }
       }
     }
-    const job: SyncJob = { target, replicas: new Set([c]), started: false, timer: undefined, abort: undefined };
+    const job: SyncJob = {
+      target,
+      replicas: new Set([c]),
+      started: false,
+      timer: undefined,
+      abort: undefined,
+    };
     this.jobs.add(job);
     const delay = cfg.num('repl-diskless-sync-delay');
     if (target === 'socket' && delay > 0) {
@@ -256,10 +270,14 @@ export class MasterSide {
       }),
       compress: server.config.bool('rdbcompression'),
     });
-    const run = job.target === 'disk' ? this.runDiskJob(job, snapshot, writer) : this.runSocketJob(job, snapshot, writer);
+    const run =
+      job.target === 'disk'
+        ? this.runDiskJob(job, snapshot, writer)
+        : this.runSocketJob(job, snapshot, writer);
     run
       .catch((err: Error) => {
-        if (!snapshot.isClosed || job.replicas.size > 0) server.log.warning(`Replica full sync failed: ${err.message}`);
+        if (!snapshot.isClosed || job.replicas.size > 0)
+          server.log.warning(`Replica full sync failed: ${err.message}`);
       })
       .finally(() => {
         snapshot.close();
@@ -294,7 +312,11 @@ export class MasterSide {
     );
   }
 
-  private async runSocketJob(job: SyncJob, snapshot: ReturnType<SnapshotManager['begin']>, writer: RdbWriter) {
+  private async runSocketJob(
+    job: SyncJob,
+    snapshot: ReturnType<SnapshotManager['begin']>,
+    writer: RdbWriter,
+  ) {
     const mark = randomBytes(20).toString('hex');
     for (const c of job.replicas) c.socket?.write(`$EOF:${mark}\r\n`);
     await writeSnapshotRdb(snapshot, writer, async (chunk) => {
@@ -379,6 +401,7 @@ export class MasterSide {
     info.ackTime = Date.now();
     if (info.waitingFirstAck) this.goOnline(c, info);
     if (this.waiters.size > 0) this.serveWaiters();
+    if (this.mgr.failoverState === 'waiting-for-sync') this.mgr.failover.check();
   }
 
   // ---- WAIT and min-replicas -----------------------------------------------------------------------
@@ -440,12 +463,28 @@ export class MasterSide {
     });
   }
 
-  /** Becoming a replica: clients blocked in WAIT are released with an error, as Redis does. */
-  disconnectBlockedWaiters(): void {
-    for (const w of [...this.waiters]) {
-      this.server.blocking.remove(w.c);
-      w.c.out.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
+  /**
+   * Becoming a replica: clients blocked in WAIT, BLPOP & co. would wait for writes that can no longer
+   * happen here; they are released with an error, as Redis's disconnectAllBlockedClients does.
+   */
+  unblockAllClients(): void {
+    const blocked = [...this.server.blocking.clients];
+    for (const c of blocked) {
+      this.server.blocking.remove(c);
+      c.out.error(
+        'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+      );
     }
+    if (blocked.length === 0) return;
+    setImmediate(() => {
+      for (const c of blocked) this.server.processQueue(c);
+      this.server.endTurn();
+    });
+  }
+
+  /** Asks every replica for an ACK (GETACK), once this event-loop turn is over. */
+  requestAcks(): void {
+    this.getackPending = true;
   }
 
   afterTurn(): void {
@@ -469,6 +508,20 @@ export class MasterSide {
       if (info.phase === 'online' && !info.preSync && now - info.ackTime > timeoutMs) {
         this.server.log.warning(`Disconnecting timedout replica (streaming sync): ${this.replicaName(c)}`);
         this.server.freeClient(c);
+      } else if (info.phase === 'sendBulk' || (info.phase === 'waitEnd' && job?.target === 'socket')) {
+        // A replica that stopped reading its payload would hold the snapshot (and its copies) forever.
+        const written = c.socket?.bytesWritten ?? 0;
+        if (
+          written !== info.lastBytesWritten ||
+          info.lastProgressAt === 0 ||
+          (c.socket?.writableLength ?? 0) === 0
+        ) {
+          info.lastBytesWritten = written;
+          info.lastProgressAt = now;
+        } else if (now - info.lastProgressAt > timeoutMs) {
+          this.server.log.warning(`Disconnecting timedout replica (full sync): ${this.replicaName(c)}`);
+          this.server.freeClient(c);
+        }
       }
     }
   }

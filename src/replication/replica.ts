@@ -71,7 +71,9 @@ class Transfer {
     this.received += chunk.length;
     const joined = this.tail.length + chunk.length <= 80 ? Buffer.concat([this.tail, chunk]) : chunk;
     this.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - 40)));
-    return this.tail.length === 40 && this.tail.latin1Slice(0, 40) === this.eofMark ? Buffer.alloc(0) : undefined;
+    return this.tail.length === 40 && this.tail.latin1Slice(0, 40) === this.eofMark
+      ? Buffer.alloc(0)
+      : undefined;
   }
 }
 
@@ -179,7 +181,10 @@ export class MasterLink {
         if (this.masterClient) this.server.freeClient(this.masterClient);
         return;
       }
-      if (this.state !== 'connecting') this.log.warning('Master closed the connection during the SYNC handshake or transfer');
+      if (this.state === 'transfer')
+        this.log.warning('I/O error trying to sync with MASTER: connection lost');
+      else if (this.state !== 'connecting')
+        this.log.warning('Master closed the connection during the SYNC handshake');
       this.fail();
     });
   }
@@ -190,7 +195,6 @@ export class MasterLink {
     this.socket = undefined;
     this.transfer = undefined;
     this.state = 'connect';
-    if (this.downSince === 0) this.downSince = Date.now();
     socket?.destroy();
   }
 
@@ -289,7 +293,8 @@ export class MasterLink {
         this.state = 'receive_capa';
         return;
       case 'receive_capa':
-        if (line.startsWith('-')) this.log.notice(`(Non critical) Master does not understand REPLCONF capa: ${line}`);
+        if (line.startsWith('-'))
+          this.log.notice(`(Non critical) Master does not understand REPLCONF capa: ${line}`);
         this.sendPsync();
         return;
       case 'receive_psync':
@@ -305,7 +310,9 @@ export class MasterLink {
     if (cached !== undefined) {
       const offset = cached.offset + 1;
       this.log.notice(`Trying a partial resynchronization (request ${cached.replid}:${offset}).`);
-      this.send(['PSYNC', cached.replid, String(offset)]);
+      // During FAILOVER the target must promote itself and continue our history.
+      const failover = this.mgr.failoverState === 'failover-in-progress' ? ['FAILOVER'] : [];
+      this.send(['PSYNC', cached.replid, String(offset), ...failover]);
     } else {
       this.log.notice('Partial resynchronization not possible (no cached master)');
       this.send(['PSYNC', '?', '-1']);
@@ -324,11 +331,19 @@ export class MasterLink {
         replid = '';
       }
       this.log.notice(`Full resync from master: ${replid}:${offset}`);
+      this.mgr.failover.psyncResult(true);
       this.beginTransfer(replid, Number.isSafeInteger(offset) ? offset : 0);
       return;
     }
     if (line.startsWith('+CONTINUE')) {
+      this.mgr.failover.psyncResult(true);
       this.partialAccepted(line.slice('+CONTINUE'.length).trim());
+      return;
+    }
+    if (this.mgr.failoverState === 'failover-in-progress') {
+      this.log.warning(`Failover target rejected our PSYNC: ${line}`);
+      this.fail();
+      this.mgr.failover.psyncResult(false);
       return;
     }
     if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
@@ -349,7 +364,9 @@ export class MasterLink {
 
   private beginTransfer(replid: string, offset: number): void {
     this.state = 'transfer';
-    this.transfer = new Transfer(this.server.dbs.length, replid, offset, (key, value) => this.logAux(key, value));
+    this.transfer = new Transfer(this.server.dbs.length, replid, offset, (key, value) =>
+      this.logAux(key, value),
+    );
   }
 
   private logAux(key: string, value: string): void {
@@ -417,7 +434,9 @@ export class MasterLink {
       if (rest === undefined) return;
       t.loader.end();
     } catch (err) {
-      this.log.warning(`Failed trying to load the MASTER synchronization DB from socket: ${(err as Error).message}`);
+      this.log.warning(
+        `Failed trying to load the MASTER synchronization DB from socket: ${(err as Error).message}`,
+      );
       this.fail();
       return;
     }
@@ -447,7 +466,9 @@ export class MasterLink {
     mgr.createBacklog();
     const streamDb = Number(t.aux.get('repl-stream-db') ?? 0);
     this.transfer = undefined;
-    this.startStreaming(Number.isInteger(streamDb) && streamDb >= 0 && streamDb < server.dbs.length ? streamDb : 0);
+    this.startStreaming(
+      Number.isInteger(streamDb) && streamDb >= 0 && streamDb < server.dbs.length ? streamDb : 0,
+    );
     this.log.notice('MASTER <-> REPLICA sync: Finished with success');
     // A diskless master waits for this first ACK before it streams anything.
     if (t.eofMark !== undefined) this.sendAck();

@@ -2,6 +2,7 @@ import type { Command } from '../commands/table.js';
 import type { Client } from '../server/client.js';
 import type { PropagatedOp, ReplicationRole, Server } from '../server/server.js';
 import { Backlog } from './backlog.js';
+import { Failover } from './failover.js';
 import { NULL_REPLID, newReplid } from './ids.js';
 import { replicationInfo } from './info.js';
 import { MasterSide } from './master.js';
@@ -33,6 +34,7 @@ export class ReplicationManager implements ReplicationRole {
   selectedDb = -1;
 
   readonly master: MasterSide;
+  readonly failover: Failover;
   /** Our link to a master, when we are a replica. */
   link: MasterLink | undefined;
   cachedMaster: CachedMaster | undefined;
@@ -46,6 +48,7 @@ export class ReplicationManager implements ReplicationRole {
 
   constructor(readonly server: Server) {
     this.master = new MasterSide(this);
+    this.failover = new Failover(this);
     server.infoSections.set('replication', () => replicationInfo(server));
     server.afterTurn.push(() => this.master.afterTurn());
     server.config.onChange((name) => {
@@ -124,7 +127,7 @@ export class ReplicationManager implements ReplicationRole {
 
   // ---- policy --------------------------------------------------------------------------------------
 
-  rejectReason(c: Client, cmd: Command): string | undefined {
+  rejectReason(_c: Client, cmd: Command): string | undefined {
     const link = this.link;
     if (link !== undefined) {
       if (!link.isConnected && !this.server.config.bool('replica-serve-stale-data') && !cmd.stale) {
@@ -135,7 +138,11 @@ export class ReplicationManager implements ReplicationRole {
       }
       return undefined;
     }
-    if (cmd.write && this.minReplicasActive() && this.master.goodReplicas() < this.server.config.num('min-replicas-to-write')) {
+    if (
+      cmd.write &&
+      this.minReplicasActive() &&
+      this.master.goodReplicas() < this.server.config.num('min-replicas-to-write')
+    ) {
       return 'NOREPLICAS Not enough good replicas to write.';
     }
     return undefined;
@@ -164,6 +171,7 @@ export class ReplicationManager implements ReplicationRole {
     this.cronTicks++;
     this.link?.cron(now);
     this.master.cron(now);
+    this.failover.check();
     // Heartbeat through the stream, so idle replicas see data and measure offsets.
     const period = this.server.config.num('repl-ping-replica-period');
     if (!this.isReplica && this.master.replicas.size > 0 && this.cronTicks % period === 0) {
@@ -210,8 +218,12 @@ export class ReplicationManager implements ReplicationRole {
       this.log.notice(
         'Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.',
       );
-      this.cachedMaster = { replid: this.replid, offset: this.masterReplOffset, db: this.cachedMaster?.db ?? 0 };
-      this.master.disconnectBlockedWaiters();
+      this.cachedMaster = {
+        replid: this.replid,
+        offset: this.masterReplOffset,
+        db: this.cachedMaster?.db ?? 0,
+      };
+      this.master.unblockAllClients();
     } else {
       this.link.close();
     }
@@ -224,8 +236,13 @@ export class ReplicationManager implements ReplicationRole {
   /** REPLICAOF NO ONE: promotion. Sub-replicas reconnect and continue thanks to replid2. */
   promote(reason: string): void {
     if (this.link === undefined) return;
+    if (this.link.isConnected) {
+      this.log.warning('Connection with master lost.');
+      this.log.notice('Caching the disconnected master state.');
+    }
     this.link.close();
     this.link = undefined;
+    if (this.cachedMaster !== undefined) this.log.notice('Discarding previously cached master state.');
     this.cachedMaster = undefined;
     this.shiftReplid();
     this.master.disconnectReplicas();
@@ -248,21 +265,33 @@ export class ReplicationManager implements ReplicationRole {
       return { replId: this.replid, replOffset: this.masterReplOffset, streamDb: db };
     }
     if (this.backlog !== undefined) {
-      return { replId: this.replid, replOffset: this.masterReplOffset, streamDb: Math.max(0, this.selectedDb) };
+      return {
+        replId: this.replid,
+        replOffset: this.masterReplOffset,
+        streamDb: Math.max(0, this.selectedDb),
+      };
     }
     return undefined;
   }
 
   /**
-   * Called by persistence after loading an RDB at startup with repl-* aux fields: adopt the saved
-   * history so a replica asks `PSYNC <id> <offset+1>` and continues from where it stopped.
+   * Called by persistence after loading an RDB at startup with repl-* aux fields (Redis's
+   * loadDataFromDisk). A replica adopts the saved history as its cached master, so it asks
+   * `PSYNC <id> <offset+1>` and continues where it stopped. A master keeps its fresh id but accepts the
+   * saved one as its secondary id, so its replicas can continue with it after the restart.
    */
   restoreFromRdb(replId: string, replOffset: number, streamDb: number): void {
-    if (replId.length !== 40 || !Number.isSafeInteger(replOffset)) return;
-    this.replid = replId;
+    if (replId.length !== 40 || !Number.isSafeInteger(replOffset) || replOffset < 0) return;
     this.masterReplOffset = replOffset;
-    this.clearReplid2();
-    this.cachedMaster = { replid: replId, offset: replOffset, db: streamDb };
+    if (this.link !== undefined || this.server.config.str('replicaof') !== '') {
+      this.replid = replId;
+      this.clearReplid2();
+      this.cachedMaster = { replid: replId, offset: replOffset, db: streamDb };
+    } else {
+      this.replid2 = replId;
+      this.secondReplidOffset = replOffset + 1;
+      this.noReplicasSince = Date.now();
+    }
     this.createBacklog();
   }
 }

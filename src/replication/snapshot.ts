@@ -16,8 +16,10 @@ import type { SnapshotHooks } from '../server/server.js';
  *   - a live iterator over `dict`. V8 Map iterators stay valid under mutation: they skip deleted entries
  *     and visit entries inserted after the iterator was created (at the end of the insertion order).
  *   - `emitted`: the keys already written out. A key the iterator passed is final: later writes to it
- *     need no preservation. (A key deleted and re-added moves to the end of the insertion order and would
- *     be visited twice: `emitted` is what stops the duplicate, which a real replica would panic on.)
+ *     need no preservation. It is only consulted on writes, never per key in the walk.
+ *   - `rewritten`: emitted keys written again since. A key deleted and re-added moves to the end of the
+ *     insertion order and the iterator would visit it a second time: this (small) set is what stops
+ *     that duplicate, which a real replica would panic on.
  *   - `preserved`: for keys not emitted yet, their value and TTL as they were at the snapshot's start,
  *     recorded by `beforeWrite` the first time the keyspace is about to change them (deep clone of
  *     collections; strings are immutable and shared), or ABSENT when the key did not exist then.
@@ -26,8 +28,9 @@ import type { SnapshotHooks } from '../server/server.js';
  * ones), else the live one. When the iterator is exhausted, preserved keys it never reached (they were
  * deleted meanwhile) are written too. So every key of the start state is written exactly once, with its
  * start value, and keys created later are never written.
- * Cost: one Set entry per key written (a reference to the existing key string) and one clone per key
- * modified before it was written; both are freed as soon as the database is done.
+ * Cost: one set entry per key written (a reference to the existing key string, in bounded segments so
+ * growth never rehashes a huge table at once) and one clone per key modified before it was written;
+ * all freed as soon as the database is done.
  */
 export class SnapshotManager implements SnapshotHooks {
   private readonly active = new Set<Snapshot>();
@@ -54,10 +57,41 @@ const ABSENT = Symbol('absent');
 interface Preserved {
   value: RedisValue;
   expireAt: number | undefined;
+  /** Written by the walk already (so the leftovers pass skips it). */
+  emitted: boolean;
+}
+
+/**
+ * A set of keys that grows to millions of entries without the long pause of rehashing one huge hash
+ * table (V8 copies the whole table when it grows): keys go into segments of bounded size.
+ */
+class KeySet {
+  private static readonly SEGMENT = 1 << 15;
+  private readonly segments: Set<string>[] = [new Set()];
+
+  add(key: string): void {
+    let last = this.segments[this.segments.length - 1]!;
+    if (last.size >= KeySet.SEGMENT) {
+      last = new Set();
+      this.segments.push(last);
+    }
+    last.add(key);
+  }
+
+  has(key: string): boolean {
+    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.has(key)) return true;
+    return false;
+  }
+
+  clear(): void {
+    this.segments.length = 0;
+    this.segments.push(new Set());
+  }
 }
 
 class DbView {
-  readonly emitted = new Set<string>();
+  readonly emitted = new KeySet();
+  readonly rewritten = new Set<string>();
   readonly preserved = new Map<string, Preserved | typeof ABSENT>();
   iterator: Iterator<string> | undefined;
   /** Phase: walking the dictionary, then the preserved leftovers, then done. */
@@ -107,24 +141,32 @@ export class Snapshot {
   beforeWrite(db: Database, key: string): void {
     const view = this.viewOf(db.dict);
     if (view === undefined || view.phase === 'done') return;
-    if (view.emitted.has(key) || view.preserved.has(key)) return;
+    if (view.preserved.has(key) || view.rewritten.has(key)) return;
+    if (view.emitted.has(key)) {
+      view.rewritten.add(key);
+      return;
+    }
     const value = view.dict.get(key);
     view.preserved.set(
       key,
-      value === undefined ? ABSENT : { value: cloneValue(value), expireAt: view.expires.get(key) },
+      value === undefined
+        ? ABSENT
+        : { value: cloneValue(value), expireAt: view.expires.get(key), emitted: false },
     );
   }
 
   private viewOf(dict: Map<string, RedisValue>): DbView | undefined {
-    for (let i = this.current; i < this.views.length; i++) if (this.views[i]!.dict === dict) return this.views[i];
+    for (let i = this.current; i < this.views.length; i++)
+      if (this.views[i]!.dict === dict) return this.views[i];
     return undefined;
   }
 
   /**
-   * Writes keys to `writer` for about `budgetMs` milliseconds (or until ~`maxBytes` are buffered).
-   * Returns true when every database has been written (the caller then ends the writer).
+   * Writes keys to `writer` for about `budgetMs` milliseconds (or until ~`maxBytes` are buffered, or
+   * `maxKeys` keys were written). Returns true when every database has been written (the caller then
+   * ends the writer).
    */
-  step(writer: RdbWriter, budgetMs: number, maxBytes = 1 << 20): boolean {
+  step(writer: RdbWriter, budgetMs: number, maxBytes = 1 << 20, maxKeys = Number.POSITIVE_INFINITY): boolean {
     const start = performance.now();
     let n = 0;
     while (this.current < this.views.length) {
@@ -145,12 +187,17 @@ export class Snapshot {
           continue;
         }
         const key = next.value;
-        if (view.emitted.has(key)) continue;
+        if (view.rewritten.size !== 0 && view.rewritten.has(key)) continue;
         const kept = view.preserved.get(key);
         if (kept === ABSENT) continue;
+        if (kept !== undefined) {
+          if (kept.emitted) continue;
+          kept.emitted = true;
+          writer.entry(key, kept.value, kept.expireAt);
+        } else {
+          writer.entry(key, view.dict.get(key)!, view.expires.get(key));
+        }
         view.emitted.add(key);
-        if (kept !== undefined) writer.entry(key, kept.value, kept.expireAt);
-        else writer.entry(key, view.dict.get(key)!, view.expires.get(key));
       } else {
         const next = view.leftovers!.next();
         if (next.done) {
@@ -158,12 +205,14 @@ export class Snapshot {
           continue;
         }
         const [key, kept] = next.value;
-        if (kept === ABSENT || view.emitted.has(key)) continue;
+        if (kept === ABSENT || kept.emitted) continue;
+        kept.emitted = true;
         view.emitted.add(key);
         writer.entry(key, kept.value, kept.expireAt);
       }
       this.keys++;
-      if ((++n & 31) === 0 && (performance.now() - start >= budgetMs || writer.bufferedBytes >= maxBytes)) {
+      if (++n >= maxKeys) return false;
+      if ((n & 31) === 0 && (performance.now() - start >= budgetMs || writer.bufferedBytes >= maxBytes)) {
         return false;
       }
     }
@@ -173,6 +222,7 @@ export class Snapshot {
   private finishView(view: DbView): void {
     // Free the bookkeeping as soon as a database is complete.
     view.emitted.clear();
+    view.rewritten.clear();
     view.preserved.clear();
     view.iterator = undefined;
     view.leftovers = undefined;
@@ -193,7 +243,7 @@ export class Snapshot {
 }
 
 export interface SnapshotRdbOptions {
-  /** Time slice between event-loop turns, in ms. Default 4. */
+  /** Time slice between event-loop turns, in ms. Default 2. */
   sliceMs?: number;
 }
 
@@ -208,7 +258,7 @@ export async function writeSnapshotRdb(
   emit: (chunk: Buffer) => Promise<void> | void,
   options: SnapshotRdbOptions = {},
 ): Promise<void> {
-  const sliceMs = options.sliceMs ?? 4;
+  const sliceMs = options.sliceMs ?? 2;
   try {
     for (;;) {
       if (snap.isClosed) throw new Error('snapshot aborted');

@@ -49,7 +49,8 @@ export class StreamParser {
     const header = readLine(buf, p);
     if (header === undefined) return undefined;
     const argc = Number(header.text.slice(1));
-    if (!Number.isInteger(argc) || argc < 0) throw new StreamProtocolError(`bad multibulk header '${header.text}'`);
+    if (!Number.isInteger(argc) || argc < 0)
+      throw new StreamProtocolError(`bad multibulk header '${header.text}'`);
     p = header.next;
     const argv: string[] = [];
     for (let i = 0; i < argc; i++) {

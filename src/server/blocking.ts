@@ -63,11 +63,12 @@ export class BlockingManager {
       for (const id of ids) {
         const waiting = this.byKey.get(id);
         if (!waiting) continue;
+        const key = id.slice(id.indexOf('\0') + 1);
         for (const c of [...waiting]) {
           if (!c.blocked) continue;
           const state = c.blocked;
           c.propagate = undefined;
-          if (state.retry(c)) {
+          if (state.retry(c, key)) {
             if (c.blocked === state) this.remove(c);
             onServed(c);
             served.push(c);

@@ -2,6 +2,7 @@ import { SERVER_VERSION } from '../commands/hello-reply.js';
 import { type ConfLine, parseCommandLineOptions, readConfFile } from '../config/conf-file.js';
 import { Config, ConfigError, findDirective, isAcceptedUnimplemented } from '../config/config.js';
 import { Logger, type LogLevel } from '../log.js';
+import { attachPersistence } from '../persistence/persistence.js';
 import { startHealthServer } from './health.js';
 import { Server } from './server.js';
 
@@ -63,6 +64,8 @@ export function createLogger(config: Config): Logger {
 /** Creates the server with every subsystem wired in (persistence, replication). */
 export async function startServer(config: Config, log: Logger): Promise<Server> {
   const server = new Server({ config, log });
+  // The RDB is loaded before the port opens: clients never see a partly loaded keyspace.
+  attachPersistence(server);
   const port = await server.listen();
   const healthPort = config.num('health-port');
   if (healthPort !== 0) {

@@ -19,8 +19,8 @@ export interface BlockState {
   deadline: number;
   /** Replies on timeout (null array for BLPOP, etc.). */
   onTimeout: (c: Client) => void;
-  /** Re-runs the command once a key is ready; returns false to keep waiting. */
-  retry: (c: Client) => boolean;
+  /** Re-runs the command once `key` is ready (served from that key); returns false to keep waiting. */
+  retry: (c: Client, key: string) => boolean;
   /** Called when the client is unblocked for any reason (served, timed out, killed). */
   cleanup?: () => void;
 }

@@ -103,7 +103,13 @@ export function call(server: Server, c: Client, cmd: Command, argv: string[]): v
   if (server.monitors.size > 0 && !cmd.skipMonitor && !cmd.admin) server.feedMonitors(c, argv);
   const errorsBefore = server.stats.errorReplies;
   const start = performance.now();
-  cmd.spec.handler(c, argv);
+  const previousClient = server.currentClient;
+  server.currentClient = c;
+  try {
+    cmd.spec.handler(c, argv);
+  } finally {
+    server.currentClient = previousClient;
+  }
   const usec = Math.round((performance.now() - start) * 1000);
   cmd.calls++;
   if (server.stats.errorReplies !== errorsBefore) cmd.failedCalls++;

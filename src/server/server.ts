@@ -166,6 +166,13 @@ export class Server implements KeyspaceHooks {
     return this.replication.isReplica;
   }
 
+  /** The client whose command is executing (Redis's server.current_client), set by call(). */
+  currentClient: Client | undefined;
+
+  applyingMasterStream(): boolean {
+    return this.currentClient?.flags.master === true;
+  }
+
   beforeWrite(db: Database, key: string): void {
     this.snapshots?.beforeWrite(db, key);
   }
@@ -230,12 +237,19 @@ export class Server implements KeyspaceHooks {
 
   // ---- policy --------------------------------------------------------------------------------------
 
+  /** Refusals owned by subsystems (persistence's MISCONF), checked after OOM for non-master clients. */
+  readonly policyChecks: ((c: Client, cmd: Command) => string | undefined)[] = [];
+
   /** Server-wide reasons to refuse a command: memory, replication state (see processCommand). */
   policyRejection(c: Client, cmd: Command): string | undefined {
     if (this.memory.maxmemory !== 0 && this.memory.overLimit(c) && this.memory.refusedWhenFull(c, cmd)) {
       return "OOM command not allowed when used memory > 'maxmemory'.";
     }
     if (c.flags.master) return undefined;
+    for (const check of this.policyChecks) {
+      const reason = check(c, cmd);
+      if (reason !== undefined) return reason;
+    }
     if (this.fenced && (cmd.write || cmd.mayReplicate) && !cmd.spec.flags.includes('admin')) {
       return "READONLY You can't write against a fenced node: it waits for the operator to give it a role (REPLICAOF).";
     }
@@ -585,8 +599,10 @@ export class Server implements KeyspaceHooks {
       while (checked < limit) {
         const next = cursor.it.next();
         if (next.done) {
+          // Wrap around: a pass that started mid-table still gets to look at every key.
           cursor.it = db.expires.entries();
-          break;
+          if (db.expires.size === 0) break;
+          continue;
         }
         checked++;
         const [key, when] = next.value;

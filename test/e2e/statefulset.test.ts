@@ -68,6 +68,15 @@ interface PodList {
   }[];
 }
 
+// Resolves each argument with getaddrinfo (as the server does for REPLICAOF
+// hosts); names that do not resolve map to their error code.
+const RESOLVE = `
+const dns = require('node:dns').promises;
+const names = process.argv.slice(1).filter((a) => a !== '--');
+Promise.all(names.map((n) => dns.lookup(n, { family: 4 }).then((r) => [n, r.address], (e) => [n, e.code])))
+  .then((pairs) => console.log(JSON.stringify(Object.fromEntries(pairs))));
+`;
+
 function infoField(info: RespValue, field: string): string | undefined {
   if (typeof info !== 'string') return undefined;
   const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
@@ -117,19 +126,20 @@ describe('StatefulSet of the rcache image behind a headless Service', () => {
   it('each pod resolves the stable DNS names of the others to their pod IPs', async () => {
     for (const pod of PODS) {
       const others = PODS.filter((p) => p !== pod);
-      const resolved = await kube.nodeEval<Record<string, string>>(
-        ns,
-        pod,
-        `const dns = require('node:dns').promises;
-         const names = process.argv.slice(1).filter((a) => a !== '--');
-         Promise.all(names.map((n) => dns.lookup(n, { family: 4 }).then((r) => [n, r.address])))
-           .then((pairs) => console.log(JSON.stringify(Object.fromEntries(pairs))))
-           .catch((e) => { console.error(e.message); process.exit(1); });`,
-        others.map(fqdn),
-      );
-      for (const other of others) {
-        expect(resolved[fqdn(other)], `${pod} resolving ${fqdn(other)}`).toBe(podIPs[other]);
-      }
+      const expected = Object.fromEntries(others.map((o) => [fqdn(o), podIPs[o]]));
+      // A pod's record appears once the endpoint controller has seen it Ready,
+      // a moment after the pod itself reports Ready: retry until then.
+      let last: Record<string, string> = {};
+      await waitFor(
+        `${pod} to resolve ${others.map(fqdn).join(', ')}`,
+        async () => {
+          last = await kube.nodeEval<Record<string, string>>(ns, pod, RESOLVE, others.map(fqdn));
+          return JSON.stringify(last) === JSON.stringify(expected);
+        },
+        30_000,
+        500,
+      ).catch(() => undefined);
+      expect(last, `${pod} resolving the others`).toEqual(expected);
     }
   });
 

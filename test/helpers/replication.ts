@@ -29,7 +29,8 @@ export function dumpLocal(server: Server): KeyspaceDump {
   for (const db of server.dbs) {
     if (db.dict.size === 0) continue;
     const keys: Record<string, KeyDump> = {};
-    for (const [key, value] of db.dict) keys[key] = { ...canonical(value), expireAt: db.expires.get(key) ?? null };
+    for (const [key, value] of db.dict)
+      keys[key] = { ...canonical(value), expireAt: db.expires.get(key) ?? null };
     out[db.id] = keys;
   }
   return out;
@@ -76,7 +77,11 @@ export async function dumpReal(port: number): Promise<KeyspaceDump> {
 }
 
 /** Polls until `check` returns true (or throws after `timeoutMs`, naming what was awaited). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -96,7 +96,10 @@ function parseReply(buf: Buffer, pos: number): { reply: Reply; end: number } | u
       if (n < 0) return { reply: { type: 'null' }, end: next };
       if (buf.length < next + n + 2) return undefined;
       const value = buf.toString('latin1', next, next + n);
-      return { reply: kind === '$' ? { type: 'bulk', value } : { type: 'verbatim', value }, end: next + n + 2 };
+      return {
+        reply: kind === '$' ? { type: 'bulk', value } : { type: 'verbatim', value },
+        end: next + n + 2,
+      };
     }
     case '*':
     case '~':

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ListValue } from '../../src/keyspace/list.js';
 import { HashValue } from '../../src/keyspace/values.js';
@@ -37,7 +38,9 @@ async function realRedis(args: string[] = []): Promise<RealRedis> {
 async function caughtUp(master: TestServer, replicaPort: number): Promise<void> {
   await waitFor('replica to catch up', async () => {
     const r = await info(replicaPort);
-    return r.master_link_status === 'up' && localInfo(master.server).master_repl_offset === r.slave_repl_offset;
+    return (
+      r.master_link_status === 'up' && localInfo(master.server).master_repl_offset === r.slave_repl_offset
+    );
   });
 }
 
@@ -87,7 +90,11 @@ describe.skipIf(!real)('our master, real Redis 7.0 replica', () => {
       const replica = await realRedis(['--replicaof', '127.0.0.1', String(proxy.port)]);
       await caughtUp(master, replica.port);
       expect(await dumpReal(replica.port)).toEqual(dumpLocal(master.server));
-      expect(master.logs.some((l) => l.includes(`Starting BGSAVE for SYNC with target: ${diskless ? 'replicas sockets' : 'disk'}`))).toBe(true);
+      expect(
+        master.logs.some((l) =>
+          l.includes(`Starting BGSAVE for SYNC with target: ${diskless ? 'replicas sockets' : 'disk'}`),
+        ),
+      ).toBe(true);
 
       await writeSeveralFamilies(master.port);
       await caughtUp(master, replica.port);
@@ -99,7 +106,11 @@ describe.skipIf(!real)('our master, real Redis 7.0 replica', () => {
       const partialBefore = stats.syncPartialOk;
       proxy.refuse = true;
       proxy.cutAll();
-      await waitFor('master to notice', () => master.server.replication.isReplica === false && localInfo(master.server).connected_slaves === '0');
+      await waitFor(
+        'master to notice',
+        () =>
+          master.server.replication.isReplica === false && localInfo(master.server).connected_slaves === '0',
+      );
       const m = client(master.port);
       await m.set('during-cut', '1');
       await m.sadd('set', 'zz');
@@ -144,7 +155,10 @@ async function ourReplicaCaughtUp(replica: TestServer, masterPort: number): Prom
 describe.skipIf(!real)('our replica, real Redis 7.0 master', () => {
   const modes: [string, string[]][] = [
     ['disk $<len>', ['--repl-diskless-sync', 'no']],
-    ['diskless $EOF with a 1 s delay (newline keepalives first)', ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '1']],
+    [
+      'diskless $EOF with a 1 s delay (newline keepalives first)',
+      ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '1'],
+    ],
   ];
   for (const [mode, args] of modes) {
     it(`full sync (${mode}), streaming, link cut and partial resync`, async () => {
@@ -156,7 +170,30 @@ describe.skipIf(!real)('our replica, real Redis 7.0 master', () => {
       expect(await r.call('REPLICAOF', '127.0.0.1', String(proxy.port))).toBe('OK');
       await ourReplicaCaughtUp(replica, master.port);
       expect(dumpLocal(replica.server)).toEqual(await dumpReal(master.port));
-      expect(replica.logs.some((l) => l.includes('MASTER <-> REPLICA sync: Finished with success'))).toBe(true);
+      // Redis's log lines for each step, in Redis's order.
+      const steps = [
+        'Before turning into a replica, using my own master parameters to synthesize a cached master',
+        `Connecting to MASTER 127.0.0.1:${proxy.port}`,
+        'MASTER <-> REPLICA sync started',
+        `REPLICAOF 127.0.0.1:${proxy.port} enabled (user request from 'id=`,
+        'Non blocking connect for SYNC fired the event.',
+        'Master replied to PING, replication can continue...',
+        'Trying a partial resynchronization (request ',
+        'Full resync from master: ',
+        'MASTER <-> REPLICA sync: receiving ',
+        'Discarding previously cached master state.',
+        'MASTER <-> REPLICA sync: Flushing old data',
+        'MASTER <-> REPLICA sync: Loading DB in memory',
+        'Loading RDB produced by version 7.0.15',
+        'Done loading RDB, keys loaded: 13, keys expired: 0.',
+        'MASTER <-> REPLICA sync: Finished with success',
+      ];
+      let at = 0;
+      for (const line of replica.logs) if (at < steps.length && line.includes(steps[at]!)) at++;
+      expect(steps[at] ?? 'all found').toBe('all found');
+      expect(
+        replica.logs.filter((l) => l.includes('Full resync from master')).every((l) => /^\d+:S /.test(l)),
+      ).toBe(true);
 
       await writeSeveralFamilies(master.port);
       await ourReplicaCaughtUp(replica, master.port);
@@ -192,7 +229,10 @@ describe.skipIf(!real)('our replica, real Redis 7.0 master', () => {
     await waitFor('leaf up', async () => (await info(leaf.port)).master_link_status === 'up');
     await writeSeveralFamilies(top.port);
     await ourReplicaCaughtUp(mid, top.port);
-    await waitFor('leaf caught up', async () => (await info(leaf.port)).slave_repl_offset === (await info(top.port)).master_repl_offset);
+    await waitFor(
+      'leaf caught up',
+      async () => (await info(leaf.port)).slave_repl_offset === (await info(top.port)).master_repl_offset,
+    );
     // The chained replica follows the top master's history.
     expect((await info(leaf.port)).master_replid).toBe((await info(top.port)).master_replid);
     expect(await dumpReal(leaf.port)).toEqual(await dumpReal(top.port));
@@ -204,7 +244,10 @@ describe.skipIf(!real)('our replica, real Redis 7.0 master', () => {
     expect(promoted.role).toBe('master');
     expect(promoted.master_replid2).toBe(oldId);
     expect(Number(promoted.second_repl_offset)).toBe(Number(promoted.master_repl_offset) + 1);
-    await waitFor('leaf continues', () => mid.server.stats.syncPartialOk >= 1 && localInfo(mid.server).connected_slaves === '1');
+    await waitFor(
+      'leaf continues',
+      () => mid.server.stats.syncPartialOk >= 1 && localInfo(mid.server).connected_slaves === '1',
+    );
     await rm.set('after-promotion', 'yes');
 
     const t = client(top.port);
@@ -212,7 +255,9 @@ describe.skipIf(!real)('our replica, real Redis 7.0 master', () => {
     await waitFor('old master continues', () => mid.server.stats.syncPartialOk >= 2);
     await waitFor('both caught up', async () => {
       const off = localInfo(mid.server).master_repl_offset;
-      return (await info(leaf.port)).slave_repl_offset === off && (await info(top.port)).slave_repl_offset === off;
+      return (
+        (await info(leaf.port)).slave_repl_offset === off && (await info(top.port)).slave_repl_offset === off
+      );
     });
     expect(mid.server.stats.syncFull).toBe(fullBefore);
     expect((await info(top.port)).master_replid).toBe(localInfo(mid.server).master_replid);
@@ -221,4 +266,82 @@ describe.skipIf(!real)('our replica, real Redis 7.0 master', () => {
     t.disconnect();
     rm.disconnect();
   }, 60_000);
+});
+
+describe.skipIf(!real)('FAILOVER with real Redis 7.0', () => {
+  it('our master hands over to a real replica (PSYNC ... FAILOVER), then follows it', async () => {
+    const master = await ours({ 'repl-diskless-sync': 'no' });
+    seedLocal(master);
+    const replica = await realRedis(['--replicaof', '127.0.0.1', String(master.port)]);
+    await caughtUp(master, replica.port);
+    await writeSeveralFamilies(master.port);
+    const m = client(master.port);
+    expect(await m.call('FAILOVER', 'TO', '127.0.0.1', String(replica.port), 'TIMEOUT', '5000')).toBe('OK');
+    await waitFor('real replica promoted', async () => (await info(replica.port)).role === 'master');
+    await waitFor('we follow it', () => localInfo(master.server).master_link_status === 'up');
+    expect(localInfo(master.server).master_failover_state).toBe('no-failover');
+    expect(Number((await info(replica.port, 'stats')).sync_full)).toBe(0);
+    const r = client(replica.port);
+    await r.set('on-new-master', '1');
+    await waitFor(
+      'stream from the new master',
+      () => master.server.dbs[0]!.dict.get('on-new-master') === '1',
+    );
+    expect(dumpLocal(master.server)).toEqual(await dumpReal(replica.port));
+    m.disconnect();
+    r.disconnect();
+  }, 30_000);
+
+  it('a real master hands over to our replica, which promotes itself on PSYNC ... FAILOVER', async () => {
+    const master = await realRedis(['--repl-diskless-sync', 'no']);
+    await seedReal(master.port);
+    const replica = await ours();
+    const r = client(replica.port);
+    await r.call('REPLICAOF', '127.0.0.1', String(master.port));
+    await ourReplicaCaughtUp(replica, master.port);
+    const m = client(master.port);
+    expect(await m.call('FAILOVER', 'TO', '127.0.0.1', String(replica.port), 'TIMEOUT', '5000')).toBe('OK');
+    await waitFor('we are master', () => localInfo(replica.server).role === 'master');
+    await waitFor('real follows us', async () => (await info(master.port)).master_link_status === 'up');
+    expect(replica.logs.some((l) => l.includes('MASTER MODE enabled (failover request from'))).toBe(true);
+    expect(replica.server.stats.syncFull).toBe(0);
+    await r.set('from-new-master', 'ok');
+    await waitFor(
+      'real replica applied it',
+      async () =>
+        (await info(master.port)).slave_repl_offset === localInfo(replica.server).master_repl_offset,
+    );
+    expect(await dumpReal(master.port)).toEqual(dumpLocal(replica.server));
+    m.disconnect();
+    r.disconnect();
+  }, 30_000);
+});
+
+describe.skipIf(!real)('authentication on the replication link', () => {
+  it('our replica authenticates to a real master (masterauth), a real replica to our master (requirepass)', async () => {
+    const realMaster = await realRedis(['--requirepass', 'secret', '--repl-diskless-sync', 'no']);
+    const rm = new Redis({
+      port: realMaster.port,
+      host: '127.0.0.1',
+      password: 'secret',
+      enableReadyCheck: false,
+    });
+    await rm.set('k', 'from-real');
+    rm.disconnect();
+    const replica = await ours({ masterauth: 'secret' });
+    await client(replica.port).call('REPLICAOF', '127.0.0.1', String(realMaster.port));
+    await waitFor('authenticated sync', () => replica.server.dbs[0]!.dict.get('k') === 'from-real');
+
+    const master = await ours({ requirepass: 'pw' });
+    master.server.dbs[0]!.add('k', 'from-ours');
+    const realReplica = await realRedis([
+      '--masterauth',
+      'pw',
+      '--replicaof',
+      '127.0.0.1',
+      String(master.port),
+    ]);
+    await caughtUp(master, realReplica.port);
+    expect(await dumpReal(realReplica.port)).toEqual(dumpLocal(master.server));
+  }, 30_000);
 });

@@ -23,39 +23,47 @@ class Model {
 describe('replication backlog', () => {
   it('matches a naive model of the stream under appends, resizes and reads', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('append' as const), data: fc.uint8Array({ minLength: 0, maxLength: 300 }) }),
+      fc.record({
+        kind: fc.constant('append' as const),
+        data: fc.uint8Array({ minLength: 0, maxLength: 300 }),
+      }),
       fc.record({ kind: fc.constant('resize' as const), size: fc.integer({ min: 1, max: 400 }) }),
       fc.record({ kind: fc.constant('read' as const), back: fc.integer({ min: -3, max: 500 }) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 10_000 }), fc.array(op, { maxLength: 60 }), (size, start, ops) => {
-        const b = new Backlog(size, start);
-        let model = new Model(size, start);
-        for (const o of ops) {
-          if (o.kind === 'append') {
-            b.append(Buffer.from(o.data));
-            model.stream = Buffer.concat([model.stream, Buffer.from(o.data)]);
-          } else if (o.kind === 'resize') {
-            b.resize(o.size);
-            // Resizing keeps the most recent history that fits.
-            const keep = Math.min(model.histlen, o.size);
-            const m = new Model(o.size, model.end - keep);
-            m.stream = model.stream.subarray(model.stream.length - keep);
-            model = m;
-          } else {
-            const offset = model.end + 1 - o.back;
-            const servable = offset >= model.first && offset <= model.end + 1;
-            expect(b.canServe(offset)).toBe(servable);
-            if (servable) {
-              const expected = model.stream.subarray(offset - model.start - 1);
-              expect(b.readFrom(offset).equals(expected)).toBe(true);
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.array(op, { maxLength: 60 }),
+        (size, start, ops) => {
+          const b = new Backlog(size, start);
+          let model = new Model(size, start);
+          for (const o of ops) {
+            if (o.kind === 'append') {
+              b.append(Buffer.from(o.data));
+              model.stream = Buffer.concat([model.stream, Buffer.from(o.data)]);
+            } else if (o.kind === 'resize') {
+              b.resize(o.size);
+              // Resizing keeps the most recent history that fits.
+              const keep = Math.min(model.histlen, o.size);
+              const m = new Model(o.size, model.end - keep);
+              m.stream = model.stream.subarray(model.stream.length - keep);
+              model = m;
+            } else {
+              const offset = model.end + 1 - o.back;
+              const servable = offset >= model.first && offset <= model.end + 1;
+              expect(b.canServe(offset)).toBe(servable);
+              if (servable) {
+                const expected = model.stream.subarray(offset - model.start - 1);
+                expect(b.readFrom(offset).equals(expected)).toBe(true);
+              }
             }
+            expect(b.endOffset).toBe(model.end);
+            expect(b.histlen).toBe(model.histlen);
+            expect(b.firstByteOffset).toBe(model.first);
           }
-          expect(b.endOffset).toBe(model.end);
-          expect(b.histlen).toBe(model.histlen);
-          expect(b.firstByteOffset).toBe(model.first);
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
