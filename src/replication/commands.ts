@@ -103,6 +103,13 @@ function replconf(c: Client, argv: string[]): void {
 }
 
 function sync(c: Client, argv: string[]): void {
+  if (c.server.fenced) {
+    // A fenced node may have restarted empty: it must not hand that dataset to anyone.
+    c.out.error(
+      'NOMASTERLINK This node is fenced (no role assigned yet) and cannot serve a synchronization.',
+    );
+    return;
+  }
   replicationOf(c.server).master.syncCommand(c, argv);
 }
 

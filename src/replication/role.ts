@@ -60,6 +60,11 @@ export class ReplicationManager implements ReplicationRole {
     return this.link !== undefined;
   }
 
+  /** Readiness of a replica: its link to the master is up (the health endpoint reads this). */
+  masterLinkUp(): boolean {
+    return this.link?.isConnected ?? false;
+  }
+
   get offset(): number {
     return this.masterReplOffset;
   }
