@@ -166,7 +166,9 @@ export class MasterLink {
         this.onData(chunk);
       } catch (err) {
         this.log.warning(`Replication error: ${(err as Error).message}`);
-        this.fail();
+        // The stream can no longer be trusted from this point: no cached master, a new sync.
+        if (this.state === 'connected') this.dropLink(false);
+        else this.fail();
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {

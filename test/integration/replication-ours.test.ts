@@ -304,15 +304,25 @@ describe('replication between rcache servers', () => {
     const config = new Config();
     config.set('replicaof', ['127.0.0.1', String(m.port)], 'file');
     const logs: string[] = [];
-    const r2 = new Server({ config, log: new Logger({ level: 'notice', file: '', format: 'redis', sink: (l) => logs.push(l) }) });
+    const r2 = new Server({
+      config,
+      log: new Logger({ level: 'notice', file: '', format: 'redis', sink: (l) => logs.push(l) }),
+    });
     r2.dbs[0]!.add('a', '1');
     replicationOf(r2).restoreFromRdb(saved.replId, saved.replOffset, saved.streamDb);
     expect(dumpLocal(r2)).toEqual(data);
     const fullBefore = m.server.stats.syncFull;
     await r2.listen(0, '127.0.0.1');
     started.push({ close: () => r2.close() });
-    await waitFor('caught up', () => localInfo(r2).master_link_status === 'up' && r2.dbs[0]!.dict.get('b') === '2');
-    expect(logs.some((l) => l.includes(`Trying a partial resynchronization (request ${saved.replId}:${saved.replOffset + 1}).`))).toBe(true);
+    await waitFor(
+      'caught up',
+      () => localInfo(r2).master_link_status === 'up' && r2.dbs[0]!.dict.get('b') === '2',
+    );
+    expect(
+      logs.some((l) =>
+        l.includes(`Trying a partial resynchronization (request ${saved.replId}:${saved.replOffset + 1}).`),
+      ),
+    ).toBe(true);
     expect(m.server.stats.syncFull).toBe(fullBefore);
     expect(m.server.stats.syncPartialOk).toBe(1);
     expect(dumpLocal(r2)).toEqual(dumpLocal(m.server));
@@ -331,7 +341,10 @@ describe('replication between rcache servers', () => {
     const { Config } = await import('../../src/config/config.js');
     const { Logger } = await import('../../src/log.js');
     const { Server } = await import('../../src/server/server.js');
-    const m2 = new Server({ config: new Config(), log: new Logger({ level: 'warning', file: '', format: 'redis', sink: () => {} }) });
+    const m2 = new Server({
+      config: new Config(),
+      log: new Logger({ level: 'warning', file: '', format: 'redis', sink: () => {} }),
+    });
     // What persistence does when it loads the RDB saved at shutdown: the data, then the repl aux fields.
     m2.dbs[0]!.add('a', '1');
     replicationOf(m2).restoreFromRdb(saved.replId, saved.replOffset, saved.streamDb);

@@ -198,6 +198,20 @@ describe('SCAN command', () => {
     expect(await s.cmd('SCAN', 0)).toBe('["0", ["live"]]');
   });
 
+  it('TYPE none returns a key that expired while filtering, as Redis 7.0 does', async () => {
+    s.server.activeExpireEnabled = false; // only the SCAN below may expire the key
+    try {
+      await s.cmd('SET', 'gone', 'v', 'PX', 10);
+      await s.cmd('SET', 'stay', 'v');
+      s.now += 10;
+      expect(await s.cmd('SCAN', 0, 'TYPE', 'none')).toBe('["0", ["gone"]]');
+      expect(await s.cmd('DBSIZE')).toBe(':1');
+      expect(s.takePropagated().at(-1)).toBe('DEL gone');
+    } finally {
+      s.server.activeExpireEnabled = true;
+    }
+  });
+
   it('errors', async () => {
     expect(await s.cmd('SCAN', 'x')).toBe('-ERR invalid cursor');
     expect(await s.cmd('SCAN', 0, 'COUNT', 0)).toBe('-ERR syntax error');
