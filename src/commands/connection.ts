@@ -150,7 +150,7 @@ function reset(c: Client): void {
 
 export const connectionCommands: CommandSpec[] = [
   cmd('ping', -1, ['fast', 'sort_for_script'], NO_KEYS, 'connection', ping),
-  cmd('echo', 2, ['fast'], NO_KEYS, 'connection', echo),
+  cmd('echo', 2, ['loading', 'stale', 'fast'], NO_KEYS, 'connection', echo),
   cmd(
     'auth',
     -2,

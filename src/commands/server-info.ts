@@ -1,8 +1,8 @@
-import { arch, release, totalmem, type } from 'node:os';
+import { arch, release, type } from 'node:os';
+import { memoryInfo } from '../keyspace/memory.js';
 import type { Client } from '../server/client.js';
 import { randomHex, type Server } from '../server/server.js';
 import { SERVER_VERSION } from './hello-reply.js';
-import { memoryFigures } from './memory-figures.js';
 import type { CommandSpec } from './table.js';
 import { cmd, NO_KEYS } from './table.js';
 
@@ -125,36 +125,9 @@ function clientsSection(server: Server): string[] {
   ];
 }
 
+/** The figures come from the memory accounting that maxmemory enforcement uses (keyspace/memory.ts). */
 function memorySection(server: Server): string[] {
-  const m = memoryFigures(server);
-  const maxmemory = server.config.num('maxmemory');
-  const dataset = Math.max(0, m.used - m.startup);
-  const percent = (part: number, whole: number) => `${whole > 0 ? ((part * 100) / whole).toFixed(2) : '0.00'}%`;
-  return [
-    `used_memory:${m.used}`,
-    `used_memory_human:${bytesToHuman(m.used)}`,
-    `used_memory_rss:${m.rss}`,
-    `used_memory_rss_human:${bytesToHuman(m.rss)}`,
-    `used_memory_peak:${m.peak}`,
-    `used_memory_peak_human:${bytesToHuman(m.peak)}`,
-    `used_memory_peak_perc:${percent(m.used, m.peak)}`,
-    `used_memory_overhead:${m.startup}`,
-    `used_memory_startup:${m.startup}`,
-    `used_memory_dataset:${dataset}`,
-    `used_memory_dataset_perc:${percent(dataset, m.used)}`,
-    `total_system_memory:${totalmem()}`,
-    `total_system_memory_human:${bytesToHuman(totalmem())}`,
-    `maxmemory:${maxmemory}`,
-    `maxmemory_human:${bytesToHuman(maxmemory)}`,
-    `maxmemory_policy:${server.config.str('maxmemory-policy')}`,
-    `mem_fragmentation_ratio:${m.used > 0 ? (m.rss / m.used).toFixed(2) : '0.00'}`,
-    `mem_fragmentation_bytes:${m.rss - m.used}`,
-    `mem_not_counted_for_evict:${m.notCountedForEvict}`,
-    `mem_allocator:${m.allocator}`,
-    'active_defrag_running:0',
-    'lazyfree_pending_objects:0',
-    'lazyfreed_objects:0',
-  ];
+  return memoryInfo(server).map(([name, value]) => `${name}:${value}`);
 }
 
 /** What a server without persistence reports; the persistence module registers its own provider. */

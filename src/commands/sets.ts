@@ -1,3 +1,4 @@
+import { encodingOf, noteGrowth } from '../keyspace/encoding.js';
 import { parseScanArguments, parseScanCursor, type Scannable, scanCursorsFor } from '../keyspace/scan.js';
 import { type RedisValue, SetValue } from '../keyspace/values.js';
 import type { Client } from '../server/client.js';
@@ -94,7 +95,10 @@ function sadd(c: Client, argv: string[]): void {
     set.add(argv[i]!);
     if (set.size !== before) added++;
   }
-  if (added > 0) c.db.modified(key);
+  if (added > 0) {
+    noteGrowth(set, c.server.config, ...argv.slice(2));
+    c.db.modified(key);
+  }
   c.server.dirty += added;
   c.out.integer(added);
 }
@@ -164,6 +168,7 @@ function smove(c: Client, argv: string[]): void {
   }
   if (!target.has(member)) {
     target.add(member);
+    noteGrowth(target, c.server.config, member);
     c.db.modified(dstKey);
     c.server.dirty++;
   }
@@ -358,7 +363,12 @@ function sintercard(c: Client, argv: string[]): void {
   c.out.integer(sets.includes(undefined) ? 0 : intersect(sets as SetValue[], limit).size);
 }
 
-function unionOrDiff(c: Client, keys: readonly string[], op: 'union' | 'diff', dest: string | undefined): void {
+function unionOrDiff(
+  c: Client,
+  keys: readonly string[],
+  op: 'union' | 'diff',
+  dest: string | undefined,
+): void {
   const sets = readSets(c, keys);
   if (sets === null) return;
   const result = new SetValue();
@@ -406,7 +416,11 @@ export interface ScanPlan {
  * The body of SSCAN/ZSCAN (and usable by HSCAN): cursor, then the key and its type, then the options,
  * in the order Redis checks them. `plan` returns undefined when the value has the wrong type.
  */
-export function scanCollection(c: Client, argv: string[], plan: (v: RedisValue) => ScanPlan | undefined): void {
+export function scanCollection(
+  c: Client,
+  argv: string[],
+  plan: (v: RedisValue) => ScanPlan | undefined,
+): void {
   const cursor = parseScanCursor(argv[2]!);
   if (cursor === undefined) {
     c.out.error('ERR invalid cursor');
@@ -448,26 +462,19 @@ export function scanCollection(c: Client, argv: string[], plan: (v: RedisValue) 
   c.out.bulkArray(out);
 }
 
-/** Redis keeps small all-integer sets as an intset, sorted numerically. */
-function intsetOrder(set: SetValue, maxEntries: number): string[] | undefined {
-  if (set.size > maxEntries) return undefined;
-  const values: bigint[] = [];
-  for (const m of set) {
-    const v = parseInt64(m);
-    if (v === undefined) return undefined;
-    values.push(v);
-  }
+/** An intset's members in its stored order: numeric. */
+function intsetOrder(set: SetValue): string[] {
+  const values = [...set].map((m) => BigInt(m));
   values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return values.map(String);
 }
 
 function sscan(c: Client, argv: string[]): void {
-  const maxIntset = c.server.config.num('set-max-intset-entries');
   scanCollection(c, argv, (v) => {
     if (!(v instanceof SetValue)) return undefined;
-    const ordered = intsetOrder(v, maxIntset);
+    const intset = encodingOf(v, c.server.config) === 'intset';
     return {
-      all: ordered === undefined ? undefined : () => ordered,
+      all: intset ? () => intsetOrder(v) : undefined,
       source: v,
       expand: (member, out) => {
         if (v.has(member)) out.push(member);

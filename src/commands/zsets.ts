@@ -1,12 +1,13 @@
+import { encodingOf, noteGrowth } from '../keyspace/encoding.js';
 import { SetValue, SortedSetValue } from '../keyspace/values.js';
 import {
   type LexBound,
   type LexRange,
+  lexGteMin,
+  lexLteMax,
   type ScoreRange,
   scoreGteMin,
   scoreLteMax,
-  lexGteMin,
-  lexLteMax,
   type ZNode,
 } from '../keyspace/zset.js';
 import { formatDouble } from '../resp/reply-writer.js';
@@ -291,17 +292,30 @@ function zaddGeneric(c: Client, argv: string[], forceIncr: boolean): void {
   let processed = 0;
   let lastScore = 0;
   if (z !== undefined || !xx) {
+    const config = c.server.config;
+    const maxEntries = config.num('zset-max-listpack-entries');
+    const maxValue = config.num('zset-max-listpack-value');
+    // Whether Redis would hold the zset as a listpack, which decides how a -0 score is kept. Redis 7.0
+    // creates a new key as a listpack unless listpacks are disabled or the first member is too long.
+    let compact: boolean;
     if (z === undefined) {
       z = new SortedSetValue();
       c.db.add(key, z);
+      compact = maxEntries > 0 && argv[at + 1]!.length <= maxValue;
+    } else {
+      compact = encodingOf(z, config) === 'listpack';
     }
+    const grown: string[] = [];
     for (let j = 0; j < scores.length; j++) {
       const member = argv[at + 1 + j * 2]!;
       let score = scores[j]!;
       const current = z.score(member);
       if (current === undefined) {
         if (xx) continue;
-        z.add(member, stored(score));
+        // Redis converts before inserting an element that would not fit the listpack.
+        if (compact && (z.size + 1 > maxEntries || member.length > maxValue)) compact = false;
+        z.add(member, compact ? listpackScore(score) : score);
+        grown.push(member);
         added++;
       } else {
         if (nx) continue;
@@ -315,13 +329,14 @@ function zaddGeneric(c: Client, argv: string[], forceIncr: boolean): void {
         if ((lt && score >= current) || (gt && score <= current)) continue;
         // 0 and -0 compare equal: the stored score is kept, as in Redis.
         if (score !== current) {
-          z.add(member, stored(score));
+          z.add(member, compact ? listpackScore(score) : score);
           updated++;
         }
       }
       processed++;
       lastScore = score;
     }
+    if (grown.length > 0) noteGrowth(z, config, ...grown);
   }
   if (added + updated > 0) afterWrite(c, key, added + updated);
   if (incr) {
@@ -333,12 +348,27 @@ function zaddGeneric(c: Client, argv: string[], forceIncr: boolean): void {
 }
 
 /**
- * The score a zset keeps. Redis stores small zsets as listpacks, where -0 is written as text and read
- * back as the integer 0; we always store 0. (A large, skiplist-encoded Redis zset would keep -0: an
- * accepted difference.) Replies computed before storage (ZADD INCR, ZUNION) still show -0, as Redis.
+ * The score a listpack-encoded zset keeps: Redis writes -0 as text there and reads it back as the
+ * integer 0, while its skiplist keeps -0. Replies computed before storage (ZADD INCR, ZUNION) still
+ * show -0, as in Redis.
  */
-function stored(score: number): number {
+function listpackScore(score: number): number {
   return score === 0 ? 0 : score;
+}
+
+/**
+ * A result zset for the *STORE commands, in the encoding Redis would give it: small results are
+ * converted to a listpack (zsetConvertToListpackIfNeeded), which turns -0 scores into 0.
+ */
+function storedResult(c: Client, members: string[], scores: number[]): SortedSetValue {
+  const maxValue = c.server.config.num('zset-max-listpack-value');
+  const compact =
+    members.length <= c.server.config.num('zset-max-listpack-entries') &&
+    members.every((m) => m.length <= maxValue);
+  const out = new SortedSetValue();
+  for (let i = 0; i < members.length; i++)
+    out.add(members[i]!, compact ? listpackScore(scores[i]!) : scores[i]!);
+  return out;
 }
 
 function afterWrite(c: Client, key: string, changes: number): void {
@@ -476,16 +506,26 @@ function walk(
   return out;
 }
 
-function byScore(z: SortedSetValue, r: ScoreRange, reverse: boolean, offset: number, limit: number): Elements {
+function byScore(
+  z: SortedSetValue,
+  r: ScoreRange,
+  reverse: boolean,
+  offset: number,
+  limit: number,
+): Elements {
   if (offset > 0 && offset >= z.size) return { members: [], scores: [] };
   const first = reverse ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
-  return walk(first, reverse, offset, limit, (x) => (reverse ? scoreGteMin(x.score, r) : scoreLteMax(x.score, r)));
+  return walk(first, reverse, offset, limit, (x) =>
+    reverse ? scoreGteMin(x.score, r) : scoreLteMax(x.score, r),
+  );
 }
 
 function byLex(z: SortedSetValue, r: LexRange, reverse: boolean, offset: number, limit: number): Elements {
   if (offset > 0 && offset >= z.size) return { members: [], scores: [] };
   const first = reverse ? z.lastInLexRange(r) : z.firstInLexRange(r);
-  return walk(first, reverse, offset, limit, (x) => (reverse ? lexGteMin(x.member, r) : lexLteMax(x.member, r)));
+  return walk(first, reverse, offset, limit, (x) =>
+    reverse ? lexGteMin(x.member, r) : lexLteMax(x.member, r),
+  );
 }
 
 type RangeType = 'auto' | 'rank' | 'score' | 'lex';
@@ -574,9 +614,7 @@ function zrangeGeneric(
   if (z === null) return;
   const result = z === undefined ? { members: [], scores: [] } : compute(z);
   if (store !== undefined) {
-    const out = new SortedSetValue();
-    for (let i = 0; i < result.members.length; i++) out.add(result.members[i]!, stored(result.scores[i]!));
-    storeResult(c, store, out);
+    storeResult(c, store, storedResult(c, result.members, result.scores));
   } else {
     replyElements(c, result.members, withScores ? result.scores : undefined);
   }
@@ -741,7 +779,13 @@ function zpopmax(c: Client, argv: string[]): void {
  * `ZPOPMIN key` (BZPOPMIN) or `ZPOPMIN key n` (the MPOP forms) with n the number actually popped, as
  * Redis 7.0 writes it to its replication stream.
  */
-function popFirstNonEmpty(c: Client, keys: string[], where: Where, count: number, mpop: boolean): boolean | undefined {
+function popFirstNonEmpty(
+  c: Client,
+  keys: string[],
+  where: Where,
+  count: number,
+  mpop: boolean,
+): boolean | undefined {
   for (const key of keys) {
     const z = writeZset(c, key);
     if (z === null) return undefined;
@@ -759,7 +803,14 @@ function popFirstNonEmpty(c: Client, keys: string[], where: Where, count: number
  * ready, after the command that filled it; the pop sets `c.propagate`, which the server propagates
  * once the client is served.
  */
-function blockForZset(c: Client, keys: string[], deadline: number, where: Where, count: number, mpop: boolean): void {
+function blockForZset(
+  c: Client,
+  keys: string[],
+  deadline: number,
+  where: Where,
+  count: number,
+  mpop: boolean,
+): void {
   c.block({
     keys,
     deadline,
@@ -1024,19 +1075,22 @@ function zsetOperation(
     return;
   }
   const result = new SortedSetValue();
+  // Source indexes by ascending size; the sort is stable, like the glibc qsort Redis relies on here.
+  const bySize = sources.map((_, i) => i).sort((a, b) => sourceSize(sources[a]) - sourceSize(sources[b]));
   if (op === 'union') {
     const acc = new Map<string, number>();
-    sources.forEach((s, i) => {
-      for (const [m, score] of sourceEntries(s)) {
+    // Sources are accumulated smallest first, as Redis orders them: float sums depend on the order.
+    for (const i of bySize) {
+      for (const [m, score] of sourceEntries(sources[i])) {
         const v = weighted(score, weights[i]!);
         const cur = acc.get(m);
         acc.set(m, cur === undefined ? v : aggregate(cur, v, how));
       }
-    });
+    }
     for (const [m, s] of acc) result.add(m, s);
   } else if (op === 'inter') {
     // Walk the smallest source and probe the others, smallest first, as Redis orders them.
-    const order = sources.map((_, i) => i).sort((a, b) => sourceSize(sources[a]) - sourceSize(sources[b]));
+    const order = bySize;
     const first = order[0]!;
     if (sourceSize(sources[first]) > 0) {
       for (const [m, score] of sourceEntries(sources[first])) {
@@ -1056,21 +1110,20 @@ function zsetOperation(
   } else {
     for (const [m, score] of sourceEntries(sources[0])) {
       let elsewhere = false;
-      for (let k = 1; k < sources.length && !elsewhere; k++) elsewhere = sourceScore(sources[k], m) !== undefined;
+      for (let k = 1; k < sources.length && !elsewhere; k++)
+        elsewhere = sourceScore(sources[k], m) !== undefined;
       if (!elsewhere) result.add(m, score);
     }
-  }
-  if (dest !== undefined) {
-    const normalized = new SortedSetValue();
-    for (const [m, score] of result.entries()) normalized.add(m, stored(score));
-    storeResult(c, dest, normalized);
-    return;
   }
   const members: string[] = [];
   const scores: number[] = [];
   for (const [m, s] of result.entries()) {
     members.push(m);
     scores.push(s);
+  }
+  if (dest !== undefined) {
+    storeResult(c, dest, storedResult(c, members, scores));
+    return;
   }
   replyElements(c, members, withScores ? scores : undefined);
 }
@@ -1118,12 +1171,9 @@ function zintercard(c: Client, argv: string[]): void {
  * cursor over the member dictionary.
  */
 function zscan(c: Client, argv: string[]): void {
-  const maxEntries = c.server.config.num('zset-max-listpack-entries');
-  const maxValue = c.server.config.num('zset-max-listpack-value');
   scanCollection(c, argv, (v) => {
     if (!(v instanceof SortedSetValue)) return undefined;
-    let small = v.size <= maxEntries;
-    if (small) for (const m of v.dict.keys()) if (m.length > maxValue) small = false;
+    const small = encodingOf(v, c.server.config) === 'listpack';
     return {
       all: small ? () => [...v.entries()].map(([m]) => m) : undefined,
       source: v.dict,
@@ -1191,8 +1241,14 @@ export const zsetCommands: CommandSpec[] = [
   cmd('zinter', -3, ['readonly'], [0, 0, 0], 'sorted-set', zinter, { getKeys: numkeysAt(1) }),
   cmd('zdiff', -3, ['readonly'], [0, 0, 0], 'sorted-set', zdiff, { getKeys: numkeysAt(1) }),
   cmd('zintercard', -3, ['readonly'], [0, 0, 0], 'sorted-set', zintercard, { getKeys: numkeysAt(1) }),
-  cmd('zunionstore', -4, ['write', 'denyoom'], [1, 1, 1], 'sorted-set', zunionstore, { getKeys: numkeysAt(2, [1]) }),
-  cmd('zinterstore', -4, ['write', 'denyoom'], [1, 1, 1], 'sorted-set', zinterstore, { getKeys: numkeysAt(2, [1]) }),
-  cmd('zdiffstore', -4, ['write', 'denyoom'], [1, 1, 1], 'sorted-set', zdiffstore, { getKeys: numkeysAt(2, [1]) }),
+  cmd('zunionstore', -4, ['write', 'denyoom'], [1, 1, 1], 'sorted-set', zunionstore, {
+    getKeys: numkeysAt(2, [1]),
+  }),
+  cmd('zinterstore', -4, ['write', 'denyoom'], [1, 1, 1], 'sorted-set', zinterstore, {
+    getKeys: numkeysAt(2, [1]),
+  }),
+  cmd('zdiffstore', -4, ['write', 'denyoom'], [1, 1, 1], 'sorted-set', zdiffstore, {
+    getKeys: numkeysAt(2, [1]),
+  }),
   cmd('zscan', -3, ['readonly'], [1, 1, 1], 'sorted-set', zscan),
 ];

@@ -15,9 +15,12 @@ import type { Database } from './db.js';
  * every round looks at a few keys spread over a stretch of the keyspace, and successive rounds sweep all
  * of it; with the pool remembering good candidates across rounds, this approximates Redis's random
  * sampling at a bounded cost per sample (~1 µs). For maps beyond 64*MAX_STEP keys a sweep takes more
- * than 64 samples, so samples are more local than Redis's; the pool compensates in part. Map iterators survive insertions and deletions (deleted entries are skipped), so the sweep
- * needs no invalidation except when a db's Maps are replaced (FLUSHDB), which the WeakMap handles.
- * A side effect worth knowing: insertion order is roughly age, so the sweep meets old keys first.
+ * than 64 samples, so samples are more local than Redis's; the pool compensates in part. The first
+ * sweep starts at a random point.
+ *
+ * Map iterators survive insertions and deletions (deleted entries are skipped), so the sweep needs no
+ * invalidation except when a db's Maps are replaced (FLUSHDB, loads), which the WeakMap handles.
+ * Insertion order is roughly creation order, so consecutive samples tend to be of similar age.
  */
 
 export interface EvictionPolicy {

@@ -546,8 +546,6 @@ export class MasterSide {
     if (this.replicas.size === 0) this.mgr.noReplicasSince = Date.now();
   }
 
-  clientClosed(_c: Client): void {}
-
   /** Drops every attached replica (promotion, full resync with our own master): they reconnect. */
   disconnectReplicas(): void {
     for (const c of [...this.replicas]) this.server.freeClient(c);

@@ -51,8 +51,10 @@ export class ReplicationManager implements ReplicationRole {
     this.failover = new Failover(this);
     server.infoSections.set('replication', () => replicationInfo(server));
     server.afterTurn.push(() => this.master.afterTurn());
+    this.readPolicyConfig();
     server.config.onChange((name) => {
       if (name === 'repl-backlog-size') this.backlog?.resize(this.backlogSize());
+      this.readPolicyConfig();
     });
   }
 
@@ -132,30 +134,35 @@ export class ReplicationManager implements ReplicationRole {
 
   // ---- policy --------------------------------------------------------------------------------------
 
+  /** Runs for every command: the settings it needs are cached (see readPolicyConfig). */
   rejectReason(_c: Client, cmd: Command): string | undefined {
     const link = this.link;
     if (link !== undefined) {
-      if (!link.isConnected && !this.server.config.bool('replica-serve-stale-data') && !cmd.stale) {
+      // Redis checks read-only before stale data, so a write gets READONLY either way.
+      if (cmd.write && this.policy.readOnly) return "READONLY You can't write against a read only replica.";
+      if (!link.isConnected && !this.policy.serveStale && !cmd.stale) {
         return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
-      }
-      if (cmd.write && this.server.config.bool('replica-read-only')) {
-        return "READONLY You can't write against a read only replica.";
       }
       return undefined;
     }
-    if (
-      cmd.write &&
-      this.minReplicasActive() &&
-      this.master.goodReplicas() < this.server.config.num('min-replicas-to-write')
-    ) {
+    if (cmd.write && this.minReplicasActive() && this.master.goodReplicas() < this.policy.minReplicas) {
       return 'NOREPLICAS Not enough good replicas to write.';
     }
     return undefined;
   }
 
   minReplicasActive(): boolean {
+    return this.policy.minReplicas > 0 && this.policy.minReplicasMaxLag > 0;
+  }
+
+  private readonly policy = { readOnly: true, serveStale: true, minReplicas: 0, minReplicasMaxLag: 10 };
+
+  private readPolicyConfig(): void {
     const cfg = this.server.config;
-    return cfg.num('min-replicas-to-write') > 0 && cfg.num('min-replicas-max-lag') > 0;
+    this.policy.readOnly = cfg.bool('replica-read-only');
+    this.policy.serveStale = cfg.bool('replica-serve-stale-data');
+    this.policy.minReplicas = cfg.num('min-replicas-to-write');
+    this.policy.minReplicasMaxLag = cfg.num('min-replicas-max-lag');
   }
 
   // ---- cron ----------------------------------------------------------------------------------------
@@ -203,7 +210,6 @@ export class ReplicationManager implements ReplicationRole {
   clientClosed(c: Client): void {
     if (c.flags.replica) this.master.replicaClosed(c);
     else if (c.flags.master) this.link?.masterClientClosed(c);
-    this.master.clientClosed(c);
   }
 
   async shutdown(): Promise<void> {

@@ -243,7 +243,7 @@ export class Snapshot {
 }
 
 export interface SnapshotRdbOptions {
-  /** Time slice between event-loop turns, in ms. Default 2. */
+  /** Time slice between event-loop turns, in ms. Default 1 (keeps the p99 of other clients low). */
   sliceMs?: number;
 }
 
@@ -258,7 +258,7 @@ export async function writeSnapshotRdb(
   emit: (chunk: Buffer) => Promise<void> | void,
   options: SnapshotRdbOptions = {},
 ): Promise<void> {
-  const sliceMs = options.sliceMs ?? 2;
+  const sliceMs = options.sliceMs ?? 1;
   try {
     for (;;) {
       if (snap.isClosed) throw new Error('snapshot aborted');

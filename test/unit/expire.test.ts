@@ -76,6 +76,9 @@ describe('expiry with an injected clock', () => {
   type Op =
     | { kind: 'set'; key: string; value: string; ttl: number | undefined; keepTtl: boolean }
     | { kind: 'get'; key: string }
+    | { kind: 'pexpire'; key: string; ms: number }
+    | { kind: 'persist'; key: string }
+    | { kind: 'pttl'; key: string }
     | { kind: 'advance'; ms: number }
     | { kind: 'cron' };
 
@@ -89,11 +92,14 @@ describe('expiry with an injected clock', () => {
       keepTtl: fc.boolean(),
     }),
     fc.record({ kind: fc.constant('get' as const), key: keyArb }),
+    fc.record({ kind: fc.constant('pexpire' as const), key: keyArb, ms: fc.integer({ min: 1, max: 400 }) }),
+    fc.record({ kind: fc.constant('persist' as const), key: keyArb }),
+    fc.record({ kind: fc.constant('pttl' as const), key: keyArb }),
     fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 300 }) }),
     fc.record({ kind: fc.constant('cron' as const) }),
   );
 
-  it('matches a naive model under random SET / GET / clock advance / cron sequences', () => {
+  it('matches a naive model under random SET / PEXPIRE / PERSIST / GET / PTTL / clock / cron sequences', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
         const { run, clock, server, fed } = startLocalServer();
@@ -120,6 +126,19 @@ describe('expiry with an injected clock', () => {
           } else if (op.kind === 'get') {
             const e = visible(op.key);
             expect(run('GET', op.key)).toBe(e === undefined ? NIL : bulk(e.value));
+          } else if (op.kind === 'pexpire') {
+            const e = visible(op.key);
+            expect(run('PEXPIRE', op.key, String(op.ms))).toBe(e === undefined ? ':0\r\n' : ':1\r\n');
+            if (e !== undefined) e.expireAt = clock.now + op.ms;
+          } else if (op.kind === 'persist') {
+            const e = visible(op.key);
+            const had = e?.expireAt !== undefined;
+            expect(run('PERSIST', op.key)).toBe(had ? ':1\r\n' : ':0\r\n');
+            if (e !== undefined) e.expireAt = undefined;
+          } else if (op.kind === 'pttl') {
+            const e = visible(op.key);
+            const expected = e === undefined ? -2 : e.expireAt === undefined ? -1 : e.expireAt - clock.now;
+            expect(run('PTTL', op.key)).toBe(`:${expected}\r\n`);
           } else if (op.kind === 'advance') {
             clock.now += op.ms;
           } else {

@@ -152,7 +152,9 @@ describe('HINCRBY / HINCRBYFLOAT', () => {
     expect(await cmd('HINCRBYFLOAT', 'h', 's', '1')).toBe('-ERR hash value is not a float');
     expect(await cmd('HINCRBYFLOAT', 'h', 'i', '1')).toBe('-ERR increment would produce NaN or Infinity');
     await cmd('HSET', 'h', 'big', '1e4932');
-    expect(await cmd('HINCRBYFLOAT', 'h', 'big', '1e4932')).toBe('-ERR increment would produce NaN or Infinity');
+    expect(await cmd('HINCRBYFLOAT', 'h', 'big', '1e4932')).toBe(
+      '-ERR increment would produce NaN or Infinity',
+    );
   });
 });
 
@@ -184,7 +186,9 @@ describe('HRANDFIELD', () => {
     const c = await RespClient.connect(s.port);
     try {
       await c.call('HELLO', '3');
-      expect(show(await c.call('HRANDFIELD', 'h', 3, 'WITHVALUES'))).toBe('[["a", "1"], ["b", "2"], ["c", "3"]]');
+      expect(show(await c.call('HRANDFIELD', 'h', 3, 'WITHVALUES'))).toBe(
+        '[["a", "1"], ["b", "2"], ["c", "3"]]',
+      );
       const one = show(await c.call('HRANDFIELD', 'h', -1, 'WITHVALUES'));
       expect(['[["a", "1"]]', '[["b", "2"]]', '[["c", "3"]]']).toContain(one);
     } finally {
@@ -196,7 +200,9 @@ describe('HRANDFIELD', () => {
     expect(await cmd('HRANDFIELD', 'h', 'x')).toBe(NOT_INTEGER);
     expect(await cmd('HRANDFIELD', 'h', 1, 'foo')).toBe(SYNTAX);
     expect(await cmd('HRANDFIELD', 'h', 1, 'WITHVALUES', 'x')).toBe(SYNTAX);
-    expect(await cmd('HRANDFIELD', 'h', '9223372036854775807', 'WITHVALUES')).toBe('-ERR value is out of range');
+    expect(await cmd('HRANDFIELD', 'h', '9223372036854775807', 'WITHVALUES')).toBe(
+      '-ERR value is out of range',
+    );
   });
 });
 

@@ -29,7 +29,8 @@ function pending(p: Promise<Reply>): { done: () => boolean; reply: Promise<strin
 
 /** Waits until the server has `n` blocked clients (the BLPOP reached it and blocked). */
 async function blockedCount(n: number): Promise<void> {
-  for (let i = 0; i < 200 && s.server.blocking.clients.size !== n; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 200 && s.server.blocking.clients.size !== n; i++)
+    await new Promise((r) => setTimeout(r, 5));
   expect(s.server.blocking.clients.size).toBe(n);
 }
 
@@ -100,7 +101,8 @@ describe('BLPOP / BRPOP', () => {
     });
     socket.write('RPUSH k v\r\nLPOP k\r\n');
     expect(await r.reply).toBe('["k", "v"]');
-    for (let i = 0; i < 100 && !received.endsWith('$-1\r\n'); i++) await new Promise((res) => setTimeout(res, 5));
+    for (let i = 0; i < 100 && !received.endsWith('$-1\r\n'); i++)
+      await new Promise((res) => setTimeout(res, 5));
     expect(received).toBe(':1\r\n$-1\r\n');
     socket.destroy();
   });
@@ -116,7 +118,8 @@ describe('BLPOP / BRPOP', () => {
     await blockedCount(1);
     expect(received).toBe('');
     await s.cmd('RPUSH', 'k', 'v');
-    for (let i = 0; i < 100 && !received.endsWith('+PONG\r\n'); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 100 && !received.endsWith('+PONG\r\n'); i++)
+      await new Promise((r) => setTimeout(r, 5));
     expect(received).toBe('*2\r\n$1\r\nk\r\n$1\r\nv\r\n+PONG\r\n');
     socket.destroy();
   });
@@ -195,7 +198,9 @@ describe('BLPOP / BRPOP', () => {
     expect(await s.cmd('BRPOP', 'k', '1e30')).toBe('-ERR timeout is negative');
     await s.cmd('SET', 'str', 'v');
     expect(await s.cmd('BLPOP', 'str', 'x')).toBe('-ERR timeout is not a float or out of range');
-    expect(await s.cmd('BLPOP', 'missing', 'str', 0)).toBe('-WRONGTYPE Operation against a key holding the wrong kind of value');
+    expect(await s.cmd('BLPOP', 'missing', 'str', 0)).toBe(
+      '-WRONGTYPE Operation against a key holding the wrong kind of value',
+    );
   });
 });
 

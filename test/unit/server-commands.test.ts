@@ -183,8 +183,8 @@ describe('CONFIG', () => {
 
     await cmd('CONFIG', 'SET', 'loglevel', 'verbose');
     expect(s.server.log.level).toBe('verbose');
-    await cmd('CONFIG', 'SET', 'loglevel', 'warning');
-    expect(s.server.log.level).toBe('warning');
+    await cmd('CONFIG', 'SET', 'loglevel', 'notice');
+    expect(s.server.log.level).toBe('notice');
 
     await cmd('CONFIG', 'SET', 'requirepass', 'sesame');
     const stranger = await connect();
@@ -571,7 +571,8 @@ describe('CLIENT', () => {
   });
 
   it('KILL: old form by address, new form by filters, SKIPME, errors', async () => {
-    const victim = await connect();
+    // Killed connections are not closed again in afterAll.
+    const victim = await RespClient.connect(s.port);
     const victimId = Number((await victim.call('CLIENT', 'ID') as { value: bigint }).value);
     const victimAddr = [...s.server.clients].find((c) => c.id === victimId)!.address;
     expect(await cmd('CLIENT', 'KILL', '1.2.3.4:5')).toBe('-ERR No such client');
@@ -579,7 +580,7 @@ describe('CLIENT', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect([...s.server.clients].some((c) => c.id === victimId)).toBe(false);
 
-    const v2 = await connect();
+    const v2 = await RespClient.connect(s.port);
     const v2Id = Number((await v2.call('CLIENT', 'ID') as { value: bigint }).value);
     expect(await cmd('CLIENT', 'KILL', 'ID', String(v2Id))).toBe(':1');
     expect(await cmd('CLIENT', 'KILL', 'ID', String(v2Id))).toBe(':0');
@@ -693,13 +694,13 @@ describe('SHUTDOWN', () => {
 
 describe('MEMORY / LATENCY', () => {
   it('MEMORY USAGE estimates a key, nil for a missing one; STATS is a map', async () => {
-    s.server.dbs[0]!.add('big', 'x'.repeat(1000));
-    s.server.dbs[0]!.add('small', 'x');
-    const big = Number((await s.client.call('MEMORY', 'USAGE', 'big') as { value: bigint }).value);
-    const small = Number((await s.client.call('MEMORY', 'USAGE', 'small') as { value: bigint }).value);
+    s.server.dbs[0]!.add('kbig', 'x'.repeat(1000));
+    s.server.dbs[0]!.add('ksml', 'x');
+    const big = Number((await s.client.call('MEMORY', 'USAGE', 'kbig') as { value: bigint }).value);
+    const small = Number((await s.client.call('MEMORY', 'USAGE', 'ksml') as { value: bigint }).value);
     expect(big - small).toBe(999);
     expect(await cmd('MEMORY', 'USAGE', 'nokey')).toBe('nil');
-    expect(await cmd('MEMORY', 'USAGE', 'big', 'SAMPLES', 'x')).toBe('-ERR value is not an integer or out of range');
+    expect(await cmd('MEMORY', 'USAGE', 'kbig', 'SAMPLES', 'x')).toBe('-ERR value is not an integer or out of range');
     expect(await cmd('MEMORY', 'STATS')).toMatch(/^\["peak\.allocated", :\d+, "total\.allocated", :\d+,/);
     expect(await cmd('LATENCY', 'LATEST')).toBe('[]');
     expect(await cmd('LATENCY', 'RESET')).toBe(':0');

@@ -37,7 +37,11 @@ const scoreRange: fc.Arbitrary<ScoreRange> = fc.record({
   maxExclusive: fc.boolean(),
 });
 const lexBound: fc.Arbitrary<LexBound> = fc.oneof(
-  fc.record({ inf: fc.constantFrom(-1 as const, 1 as const), value: fc.constant(''), exclusive: fc.constant(true) }),
+  fc.record({
+    inf: fc.constantFrom(-1 as const, 1 as const),
+    value: fc.constant(''),
+    exclusive: fc.constant(true),
+  }),
   fc.record({ inf: fc.constant(0 as const), value: member, exclusive: fc.boolean() }),
 );
 const lexRange: fc.Arbitrary<LexRange> = fc.record({ min: lexBound, max: lexBound });
@@ -94,32 +98,40 @@ describe('SortedSetValue skiplist vs a sorted-array model', () => {
 
   it('finds the first/last element and the count of a score range, exclusive bounds included', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 120 }), fc.array(scoreRange, { minLength: 1, maxLength: 10 }), (ops, ranges) => {
-        const { z, model } = build(ops);
-        for (const r of ranges) {
-          const inside = model.items.filter(([, s]) => inScore(s, r));
-          expect(z.firstInScoreRange(r)?.member).toBe(inside[0]?.[0]);
-          expect(z.lastInScoreRange(r)?.member).toBe(inside.at(-1)?.[0]);
-          expect(z.countInScoreRange(r)).toBe(inside.length);
-        }
-      }),
+      fc.property(
+        fc.array(op, { maxLength: 120 }),
+        fc.array(scoreRange, { minLength: 1, maxLength: 10 }),
+        (ops, ranges) => {
+          const { z, model } = build(ops);
+          for (const r of ranges) {
+            const inside = model.items.filter(([, s]) => inScore(s, r));
+            expect(z.firstInScoreRange(r)?.member).toBe(inside[0]?.[0]);
+            expect(z.lastInScoreRange(r)?.member).toBe(inside.at(-1)?.[0]);
+            expect(z.countInScoreRange(r)).toBe(inside.length);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('finds lex ranges when all scores are equal', () => {
     fc.assert(
-      fc.property(fc.array(member, { maxLength: 80 }), fc.array(lexRange, { minLength: 1, maxLength: 10 }), (members, ranges) => {
-        const z = new SortedSetValue();
-        for (const m of members) z.add(m, 0);
-        const sorted = [...new Set(members)].sort();
-        for (const r of ranges) {
-          const inside = sorted.filter((m) => inLex(m, r));
-          expect(z.firstInLexRange(r)?.member).toBe(inside[0]);
-          expect(z.lastInLexRange(r)?.member).toBe(inside.at(-1));
-          expect(z.countInLexRange(r)).toBe(inside.length);
-        }
-      }),
+      fc.property(
+        fc.array(member, { maxLength: 80 }),
+        fc.array(lexRange, { minLength: 1, maxLength: 10 }),
+        (members, ranges) => {
+          const z = new SortedSetValue();
+          for (const m of members) z.add(m, 0);
+          const sorted = [...new Set(members)].sort();
+          for (const r of ranges) {
+            const inside = sorted.filter((m) => inLex(m, r));
+            expect(z.firstInLexRange(r)?.member).toBe(inside[0]);
+            expect(z.lastInLexRange(r)?.member).toBe(inside.at(-1));
+            expect(z.countInLexRange(r)).toBe(inside.length);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
