@@ -38,7 +38,7 @@ export class Manager {
   private stopping = false;
 
   constructor(
-    private readonly kube: KubeClient,
+    kube: KubeClient,
     private readonly options: ManagerOptions,
     private readonly log: Logger,
   ) {

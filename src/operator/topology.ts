@@ -87,8 +87,8 @@ export function decideTopology(input: TopologyInput): TopologyDecision {
       masterChanged = true;
     } else if (input.currentMaster === undefined) {
       // First start: ordinal 0 becomes master once it is up, as users expect from the StatefulSet.
-      const first = byPod.get(input.nodes.find((n) => n.ordinal === 0)?.pod ?? '');
-      if (first && first.reachable && !first.terminating) {
+      const first = input.nodes.find((n) => n.ordinal === 0);
+      if (first?.reachable && !first.terminating) {
         master = first.pod;
         masterChanged = true;
         actions.push({ kind: 'promote', pod: first.pod, reason: 'initial master (ordinal 0)' });

@@ -17,7 +17,12 @@ describe('ReplicatedCache CRD', () => {
 
   it('is a structural schema: no additionalProperties:false, no untyped nodes', () => {
     const walk = (node: unknown, path: string): void => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}[${i}]`));
+      if (Array.isArray(node)) {
+        node.forEach((n, i) => {
+          walk(n, `${path}[${i}]`);
+        });
+        return;
+      }
       if (node === null || typeof node !== 'object') return;
       const obj = node as Record<string, unknown>;
       expect(obj.additionalProperties, path).not.toBe(false);

@@ -14,6 +14,7 @@ function cache(spec: unknown): ReplicatedCache {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: manifests are walked by path in assertions
 type Obj = Record<string, any>;
 
 describe('desired objects', () => {
