@@ -333,6 +333,22 @@ function clientSetinfo(c: Client, argv: string[]): void {
   c.out.status('OK');
 }
 
+/** CLIENT REPLY ON|OFF|SKIP: OFF and SKIP are not answered (that is their point). */
+function clientReply(c: Client, argv: string[]): void {
+  const mode = argv[2]!.toLowerCase();
+  if (mode === 'on') {
+    c.replyOff = false;
+    c.replySkip = false;
+    c.out.status('OK');
+  } else if (mode === 'off') {
+    c.replyOff = true;
+  } else if (mode === 'skip') {
+    if (!c.replyOff) c.replySkipNext = true;
+  } else {
+    c.out.error(Err.syntax);
+  }
+}
+
 function clientGetredir(c: Client): void {
   c.out.integer(-1);
 }
@@ -381,6 +397,8 @@ function clientHelp(c: Client): void {
     '    Stop the current client pause, resuming traffic.',
     'PAUSE <timeout> [WRITE|ALL]',
     '    Suspend all, or just write, clients for <timeout> milliseconds.',
+    'REPLY (ON|OFF|SKIP)',
+    '    Control the replies sent to the current connection.',
     'SETNAME <name>',
     '    Assign the name <name> to the current connection.',
     'SETINFO (LIB-NAME|LIB-VER) <value>',
@@ -411,6 +429,7 @@ export const clientCommands: CommandSpec[] = [
       cmd('client|unblock', -3, ADMIN, NO_KEYS, 'connection', clientUnblock),
       cmd('client|no-evict', 3, ADMIN, NO_KEYS, 'connection', clientNoEvict),
       cmd('client|setinfo', 4, PLAIN, NO_KEYS, 'connection', clientSetinfo),
+      cmd('client|reply', 3, PLAIN, NO_KEYS, 'connection', clientReply),
       cmd('client|getredir', 2, PLAIN, NO_KEYS, 'connection', clientGetredir),
       cmd('client|trackinginfo', 2, PLAIN, NO_KEYS, 'connection', clientTrackinginfo),
       cmd('client|help', 2, ['loading', 'stale'], NO_KEYS, 'connection', clientHelp),

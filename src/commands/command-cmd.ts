@@ -193,7 +193,8 @@ function commandList(c: Client, argv: string[]): void {
   if (argv.length === 5 && argv[2]!.toLowerCase() === 'filterby') {
     const kind = argv[3]!.toLowerCase();
     const value = argv[4]!;
-    if (kind === 'module') keep = () => false; // no modules
+    if (kind === 'module')
+      keep = () => false; // no modules
     else if (kind === 'aclcat') keep = (e) => aclCategories(e.command).includes(value.toLowerCase());
     else if (kind === 'pattern') keep = (e) => globMatch(value, e.name, true);
     else {
@@ -204,7 +205,11 @@ function commandList(c: Client, argv: string[]): void {
     c.out.error(Err.syntax);
     return;
   }
-  c.out.bulkArray(allNames(c).filter(keep).map((e) => e.name));
+  c.out.bulkArray(
+    allNames(c)
+      .filter(keep)
+      .map((e) => e.name),
+  );
 }
 
 /** COMMAND DOCS: what the table knows (group and subcommands); summaries are not kept. */

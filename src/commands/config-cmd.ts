@@ -2,7 +2,6 @@ import { ConfigError, findDirective } from '../config/config.js';
 import type { Client } from '../server/client.js';
 import { rewriteConfigFile } from './config-rewrite.js';
 import { dispatchedToSubcommands, replyHelp } from './help.js';
-import { resetMemoryPeak } from './memory-figures.js';
 import { type CommandSpec, cmd, NO_KEYS } from './table.js';
 import { globMatch } from './util.js';
 
@@ -101,7 +100,7 @@ function configResetstat(c: Client): void {
       counted.failedCalls = 0;
     }
   }
-  resetMemoryPeak(server);
+  server.memory.peakBytes = 0;
   c.out.status('OK');
 }
 

@@ -82,7 +82,9 @@ function directiveLines(config: Config, d: Directive, slots: number): string[] {
   switch (d.name) {
     case 'save': {
       // Always written, as Redis does, so the file cannot fall back to the built-in save points.
-      const words = String(value).split(' ').filter((w) => w !== '');
+      const words = String(value)
+        .split(' ')
+        .filter((w) => w !== '');
       if (words.length === 0) return ['save ""'];
       const out: string[] = [];
       for (let i = 0; i < words.length; i += 2) out.push(`save ${words[i]} ${words[i + 1]}`);

@@ -136,11 +136,15 @@ function reset(c: Client): void {
   server.unwatchAll(c);
   for (const ch of c.channels) server.unsubscribeFrom(server.channels, ch, c);
   for (const p of c.patterns) server.unsubscribeFrom(server.patterns, p, c);
+  for (const ch of c.shardChannels) server.unsubscribeFrom(server.shardChannels, ch, c);
   c.channels.clear();
   c.patterns.clear();
+  c.shardChannels.clear();
   server.monitors.delete(c);
   c.flags.monitor = false;
   c.flags.noEvict = false;
+  c.replyOff = false;
+  c.replySkipNext = false;
   c.selectDb(0);
   c.resp = 2;
   c.name = '';

@@ -54,12 +54,18 @@ function hsetGeneric(c: Client, argv: string[], legacy: boolean): void {
   const hash = writeOrCreateHash(c, key);
   if (hash === null) return;
   let created = 0;
+  // Only the longest string matters to the encoding thresholds; passing it alone avoids spreading a
+  // huge argv into a call.
+  let longest = '';
   for (let i = 2; i < argv.length; i += 2) {
     const field = argv[i]!;
+    const value = argv[i + 1]!;
     if (!hash.has(field)) created++;
-    hash.set(field, argv[i + 1]!);
+    hash.set(field, value);
+    if (field.length > longest.length) longest = field;
+    if (value.length > longest.length) longest = value;
   }
-  noteGrowth(hash, c.server.config, ...argv.slice(2));
+  noteGrowth(hash, c.server.config, longest);
   c.db.modified(key);
   c.server.dirty += (argv.length - 2) / 2;
   if (legacy) c.out.status('OK');

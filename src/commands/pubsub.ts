@@ -24,9 +24,9 @@ function confirm(c: Client, kind: Kind, name: string | undefined): void {
 }
 
 function addTo(registry: Map<string, Set<Client>>, name: string, c: Client): void {
-  let set = registry.get(name);
-  if (!set) registry.set(name, (set = new Set()));
-  set.add(c);
+  const set = registry.get(name);
+  if (set) set.add(c);
+  else registry.set(name, new Set([c]));
 }
 
 function subscribe(c: Client, argv: string[]): void {

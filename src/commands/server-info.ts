@@ -262,7 +262,10 @@ function cpuSection(): string[] {
 
 function commandstatsSection(server: Server): string[] {
   const lines: string[] = [];
-  const add = (name: string, s: { calls: number; usec: number; rejectedCalls: number; failedCalls: number }) => {
+  const add = (
+    name: string,
+    s: { calls: number; usec: number; rejectedCalls: number; failedCalls: number },
+  ) => {
     if (s.calls === 0 && s.rejectedCalls === 0 && s.failedCalls === 0) return;
     const perCall = s.calls > 0 ? s.usec / s.calls : 0;
     lines.push(
@@ -285,7 +288,9 @@ function keyspaceSection(server: Server): string[] {
   const now = server.now();
   for (const db of server.dbs) {
     if (db.size === 0) continue;
-    lines.push(`db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${averageTtl(db.expires, now)}`);
+    lines.push(
+      `db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${averageTtl(db.expires, now)}`,
+    );
   }
   return lines;
 }
@@ -305,18 +310,6 @@ function averageTtl(expires: Map<string, number>, now: number): number {
     if (n >= 1000) break;
   }
   return n > 0 ? Math.round(sum / n) : 0;
-}
-
-/** Redis's bytesToHuman: `1015.67K`, `6.66M`, `0B`. */
-export function bytesToHuman(n: number): string {
-  const units = ['K', 'M', 'G', 'T', 'P'];
-  if (n < 1024) return `${n}B`;
-  let value = n / 1024;
-  for (const unit of units) {
-    if (value < 1024 || unit === 'P') return `${value.toFixed(2)}${unit}`;
-    value /= 1024;
-  }
-  return `${n}B`;
 }
 
 export const infoCommands: CommandSpec[] = [

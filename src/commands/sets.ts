@@ -8,28 +8,113 @@ import { Err, globMatch, parseInt64 } from './util.js';
 /*
  * Random members. SetValue is a JS Set: compact (V8's ordered hash table, about 3 pointer-sized slots
  * per member) but without random access, so picking the k-th member walks k entries. Redis gets O(1)
- * random picks from its bucket array; matching that here would take a side array plus a member→index
- * map maintained on every SADD/SREM, roughly doubling the memory of every set to speed up two
- * commands. We keep the plain Set and make the random commands cheap in aggregate instead:
- *  - one random member (SPOP, SRANDMEMBER without count) walks to a random position: O(n), about
- *    3 ms for a 1M-member set on the development machine, nothing for typical sizes;
- *  - k distinct members (SPOP/SRANDMEMBER with a count) are chosen in a single pass by selection
- *    sampling (Knuth's algorithm S), O(n) for the whole batch rather than O(n) per member;
- *  - k members with repetitions (negative count) copy the members to an array once, then draw O(1).
+ * random picks from its bucket array. Giving every set a side array plus a member→position map would
+ * roughly double the memory of all sets to speed up two commands, so the cost is paid only by the
+ * sets that need it:
+ *  - below RANDOM_INDEX_MIN members, a pick walks to a random position (a few hundred ns);
+ *  - a larger set gets a RandomIndex on its first random pick, kept in step by this file's writers
+ *    (SADD, SREM, SPOP, SMOVE are the only commands that change a set in place) and dropped with the
+ *    set (WeakMap) or when it shrinks back. Picks are then O(1), so draining a 1M-member set with SPOP
+ *    costs O(n) in total instead of O(n^2); the price is about as much memory again for those sets.
+ *  - k distinct members from an unindexed set are chosen in one pass by selection sampling (Knuth's
+ *    algorithm S); with an index, by a partial Fisher-Yates over positions, O(k).
  */
+
+const RANDOM_INDEX_MIN = 512;
+
+/** Dense array of a set's members with each member's position, for O(1) uniform picks. */
+class RandomIndex {
+  readonly members: string[] = [];
+  private readonly position = new Map<string, number>();
+
+  constructor(set: SetValue) {
+    for (const m of set) this.added(m);
+  }
+
+  added(m: string): void {
+    this.position.set(m, this.members.length);
+    this.members.push(m);
+  }
+
+  /** Swap-remove: the last member takes the removed one's place. */
+  removed(m: string): void {
+    const i = this.position.get(m);
+    if (i === undefined) return;
+    this.position.delete(m);
+    const last = this.members.pop()!;
+    if (i < this.members.length) {
+      this.members[i] = last;
+      this.position.set(last, i);
+    }
+  }
+}
+
+const randomIndexes = new WeakMap<SetValue, RandomIndex>();
+
+/** The set's index, built on demand for large sets; undefined for small ones. */
+function randomIndexOf(set: SetValue): RandomIndex | undefined {
+  if (set.size < RANDOM_INDEX_MIN) {
+    randomIndexes.delete(set);
+    return undefined;
+  }
+  let index = randomIndexes.get(set);
+  // A size mismatch means the set changed behind our back (it cannot, but a rebuild is cheap insurance).
+  if (index === undefined || index.members.length !== set.size) {
+    index = new RandomIndex(set);
+    randomIndexes.set(set, index);
+  }
+  return index;
+}
+
+/** Adds a member, keeping a random index in step; true when it was new. */
+function addMember(set: SetValue, m: string): boolean {
+  if (set.has(m)) return false;
+  set.add(m);
+  randomIndexes.get(set)?.added(m);
+  return true;
+}
+
+/** Removes a member, keeping a random index in step; true when it was there. */
+function removeMember(set: SetValue, m: string): boolean {
+  if (!set.delete(m)) return false;
+  randomIndexes.get(set)?.removed(m);
+  return true;
+}
 
 function randomInt(bound: number): number {
   return Math.floor(Math.random() * bound);
 }
 
 function randomMember(set: SetValue): string {
+  const index = randomIndexOf(set);
+  if (index !== undefined) return index.members[randomInt(index.members.length)]!;
   let skip = randomInt(set.size);
   for (const m of set) if (skip-- === 0) return m;
   throw new Error('unreachable: empty set');
 }
 
+/** `count` members drawn independently (repetitions allowed). */
+function randomMembers(set: SetValue, count: number): string[] {
+  const members = randomIndexOf(set)?.members ?? [...set];
+  return Array.from({ length: count }, () => members[randomInt(members.length)]!);
+}
+
 /** `count` distinct members, uniformly, in random order (count < size). */
 function randomDistinct(set: SetValue, count: number): string[] {
+  const index = randomIndexOf(set);
+  if (index !== undefined) {
+    // Partial Fisher-Yates over positions; the swaps live in a map so the index is left untouched.
+    const n = index.members.length;
+    const swapped = new Map<number, number>();
+    const picked: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const j = i + randomInt(n - i);
+      const at = swapped.get(j) ?? j;
+      swapped.set(j, swapped.get(i) ?? i);
+      picked.push(index.members[at]!);
+    }
+    return picked;
+  }
   const picked: string[] = [];
   let remaining = set.size;
   for (const m of set) {
@@ -90,11 +175,7 @@ function sadd(c: Client, argv: string[]): void {
     c.db.add(key, set);
   }
   let added = 0;
-  for (let i = 2; i < argv.length; i++) {
-    const before = set.size;
-    set.add(argv[i]!);
-    if (set.size !== before) added++;
-  }
+  for (let i = 2; i < argv.length; i++) if (addMember(set, argv[i]!)) added++;
   if (added > 0) {
     noteGrowth(set, c.server.config, ...argv.slice(2));
     c.db.modified(key);
@@ -112,7 +193,7 @@ function srem(c: Client, argv: string[]): void {
     return;
   }
   let removed = 0;
-  for (let i = 2; i < argv.length && set.size > 0; i++) if (set.delete(argv[i]!)) removed++;
+  for (let i = 2; i < argv.length && set.size > 0; i++) if (removeMember(set, argv[i]!)) removed++;
   if (removed > 0) {
     c.db.deleteIfEmpty(key, set);
     c.db.modified(key);
@@ -154,7 +235,7 @@ function smove(c: Client, argv: string[]): void {
     c.out.integer(src.has(member) ? 1 : 0);
     return;
   }
-  if (!src.delete(member)) {
+  if (!removeMember(src, member)) {
     c.out.integer(0);
     return;
   }
@@ -166,8 +247,7 @@ function smove(c: Client, argv: string[]): void {
     target = new SetValue();
     c.db.add(dstKey, target);
   }
-  if (!target.has(member)) {
-    target.add(member);
+  if (addMember(target, member)) {
     noteGrowth(target, c.server.config, member);
     c.db.modified(dstKey);
     c.server.dirty++;
@@ -197,7 +277,7 @@ function spop(c: Client, argv: string[]): void {
     return;
   }
   const member = randomMember(set);
-  set.delete(member);
+  removeMember(set, member);
   c.db.deleteIfEmpty(key, set);
   c.db.modified(key);
   c.server.dirty++;
@@ -227,7 +307,7 @@ function spopWithCount(c: Client, key: string, countArg: string): void {
   }
   const count = Number(v);
   const popped = randomDistinct(set, count);
-  for (const m of popped) set.delete(m);
+  for (const m of popped) removeMember(set, m);
   c.db.modified(key);
   c.server.dirty += count;
   c.propagate = popped.map((m) => ['SREM', key, m]);
@@ -265,10 +345,7 @@ function srandmember(c: Client, argv: string[]): void {
   }
   const size = set.size;
   if (v < 0n || v === 1n) {
-    const count = Number(v < 0n ? -v : v);
-    const members = [...set];
-    c.out.arrayHeader(count);
-    for (let i = 0; i < count; i++) c.out.bulk(members[randomInt(size)]!);
+    c.out.bulkArray(randomMembers(set, Number(v < 0n ? -v : v)));
     return;
   }
   if (v >= BigInt(size)) {

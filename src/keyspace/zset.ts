@@ -24,8 +24,15 @@ export class ZNode {
     public score: number,
     level: number,
   ) {
-    this.next = new Array<ZNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
+    // Built by push so V8 keeps them packed (no hole checks on every hop).
+    const next: (ZNode | null)[] = [];
+    const span: number[] = [];
+    for (let i = 0; i < level; i++) {
+      next.push(null);
+      span.push(0);
+    }
+    this.next = next;
+    this.span = span;
   }
 
   /** The following node in order, or null at the tail. */

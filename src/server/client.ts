@@ -81,10 +81,16 @@ export class Client {
 
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** Sharded channels (SSUBSCRIBE), counted apart from the others in confirmations. */
+  readonly shardChannels = new Set<string>();
 
   blocked: BlockState | undefined;
   /** The command was held back by CLIENT PAUSE / FAILOVER; resumed on unpause. */
   postponed = false;
+  /** CLIENT REPLY OFF: no replies at all; SKIP: none for the command after it (replySkipNext). */
+  replyOff = false;
+  replySkip = false;
+  replySkipNext = false;
 
   /**
    * What a write command propagates instead of its argv (Redis's rewriteClientCommandVector /
@@ -126,7 +132,7 @@ export class Client {
 
   /** Is subscribed to any channel or pattern: RESP2 clients may then only (un)subscribe and ping. */
   get inPubSub(): boolean {
-    return this.channels.size + this.patterns.size > 0;
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
   }
 
   /** Blocking commands inside MULTI/EXEC (or from the master stream) behave as if they timed out. */

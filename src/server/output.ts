@@ -8,13 +8,21 @@ import type { Client } from './client.js';
  */
 export class Output {
   private readonly writer = new ReplyWriter();
+  /** Where replies to a client that asked for none (CLIENT REPLY OFF / SKIP) are written and dropped. */
+  private readonly discard = new ReplyWriter();
   private owner: Client | null = null;
 
   constructor(onError?: (message: string) => void) {
     this.writer.onError = onError;
+    this.discard.onError = onError;
   }
 
   for(c: Client): ReplyWriter {
+    if (c.replyOff || c.replySkip) {
+      this.discard.take();
+      this.discard.resp = c.resp;
+      return this.discard;
+    }
     if (this.owner !== c) {
       this.flush();
       this.owner = c;

@@ -23,6 +23,9 @@ const PUBSUB_ALLOWED = new Set([
  */
 export function processCommand(server: Server, c: Client, argv: string[]): void {
   server.updateClock();
+  // CLIENT REPLY SKIP silences exactly the command after it, whatever becomes of that command.
+  c.replySkip = c.replySkipNext;
+  c.replySkipNext = false;
   const name = argv[0]!;
   let cmd = server.lookupCommand(name);
   if (cmd === undefined) {

@@ -71,6 +71,7 @@ export class Server implements KeyspaceHooks {
   readonly watchers = new Map<string, Set<Client>>();
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
   readonly monitors = new Set<Client>();
   /** Number of changes since the last save (Redis's server.dirty). */
   dirty = 0;
@@ -499,6 +500,7 @@ export class Server implements KeyspaceHooks {
     this.unwatchAll(c);
     for (const ch of c.channels) this.unsubscribeFrom(this.channels, ch, c);
     for (const p of c.patterns) this.unsubscribeFrom(this.patterns, p, c);
+    for (const ch of c.shardChannels) this.unsubscribeFrom(this.shardChannels, ch, c);
     this.replication.clientClosed(c);
     if (c.socket && !c.socket.destroyed) c.socket.destroy();
   }

@@ -25,6 +25,24 @@ function which(cmd: string): string | undefined {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Failing here would abort the unit and integration tests too: instead every
+  // e2e file fails with the reason (platform() throws it).
+  try {
+    return await findOrStartCluster(project);
+  } catch (err) {
+    project.provide('platform', {
+      kubeconfig: '',
+      kubectl: '',
+      image: '',
+      local: false,
+      startedHere: false,
+      error: (err as Error).message,
+    });
+    return async () => {};
+  }
+}
+
+async function findOrStartCluster(project: TestProject): Promise<() => Promise<void>> {
   const given = process.env.RCACHE_KUBECONFIG || process.env.KUBECONFIG;
   let ctx: PlatformContext;
   if (given) {
@@ -62,12 +80,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
         `e2e: local cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s (incl. any binary build)`,
       );
     }
-    const kubeconfig = (await runOk('bash', [CLUSTER_SCRIPT, 'kubeconfig'])).trim();
-    const t1 = Date.now();
-    const image = await buildImage();
-    await loadImageIntoLocalCluster(image);
-    console.log(`e2e: image ${image} built and loaded in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-    ctx = { kubeconfig, kubectl: await localKubectl(), image, local: true, startedHere };
+    try {
+      const kubeconfig = (await runOk('bash', [CLUSTER_SCRIPT, 'kubeconfig'])).trim();
+      const t1 = Date.now();
+      const image = await buildImage();
+      await loadImageIntoLocalCluster(image);
+      console.log(`e2e: image ${image} built and loaded in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      ctx = { kubeconfig, kubectl: await localKubectl(), image, local: true, startedHere };
+    } catch (err) {
+      // The teardown below will not run: remove what was started here now.
+      if (startedHere) await run('bash', [CLUSTER_SCRIPT, 'down']);
+      throw err;
+    }
   }
   project.provide('platform', ctx);
 

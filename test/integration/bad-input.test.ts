@@ -78,20 +78,60 @@ async function assertHealthy(): Promise<void> {
 
 /** Raw requests, the exact reply Redis 7.0 gives, and whether it then closes the connection. */
 const PROTOCOL_CASES: { name: string; send: string; reply: string; closes: boolean }[] = [
-  { name: 'non-numeric multibulk count', send: '*abc\r\n', reply: '-ERR Protocol error: invalid multibulk length\r\n', closes: true },
-  { name: 'huge multibulk count', send: '*99999999999\r\n', reply: '-ERR Protocol error: invalid multibulk length\r\n', closes: true },
-  { name: 'multibulk count above INT_MAX', send: '*3000000000\r\n', reply: '-ERR Protocol error: invalid multibulk length\r\n', closes: true },
-  { name: 'negative bulk length', send: '*1\r\n$-5\r\n', reply: '-ERR Protocol error: invalid bulk length\r\n', closes: true },
-  { name: 'non-numeric bulk length', send: '*1\r\n$abc\r\n', reply: '-ERR Protocol error: invalid bulk length\r\n', closes: true },
-  { name: 'bulk beyond proto-max-bulk-len', send: '*1\r\n$1073741824\r\n', reply: '-ERR Protocol error: invalid bulk length\r\n', closes: true },
-  { name: 'simple string where a bulk is expected', send: '*1\r\n+foo\r\n', reply: "-ERR Protocol error: expected '$', got '+'\r\n", closes: true },
+  {
+    name: 'non-numeric multibulk count',
+    send: '*abc\r\n',
+    reply: '-ERR Protocol error: invalid multibulk length\r\n',
+    closes: true,
+  },
+  {
+    name: 'huge multibulk count',
+    send: '*99999999999\r\n',
+    reply: '-ERR Protocol error: invalid multibulk length\r\n',
+    closes: true,
+  },
+  {
+    name: 'multibulk count above INT_MAX',
+    send: '*3000000000\r\n',
+    reply: '-ERR Protocol error: invalid multibulk length\r\n',
+    closes: true,
+  },
+  {
+    name: 'negative bulk length',
+    send: '*1\r\n$-5\r\n',
+    reply: '-ERR Protocol error: invalid bulk length\r\n',
+    closes: true,
+  },
+  {
+    name: 'non-numeric bulk length',
+    send: '*1\r\n$abc\r\n',
+    reply: '-ERR Protocol error: invalid bulk length\r\n',
+    closes: true,
+  },
+  {
+    name: 'bulk beyond proto-max-bulk-len',
+    send: '*1\r\n$1073741824\r\n',
+    reply: '-ERR Protocol error: invalid bulk length\r\n',
+    closes: true,
+  },
+  {
+    name: 'simple string where a bulk is expected',
+    send: '*1\r\n+foo\r\n',
+    reply: "-ERR Protocol error: expected '$', got '+'\r\n",
+    closes: true,
+  },
   {
     name: 'a `$` line outside a multibulk is an inline command',
     send: '$-5\r\n',
     reply: "-ERR unknown command '$-5', with args beginning with: \r\n",
     closes: false,
   },
-  { name: 'negative and zero multibulk counts are skipped', send: '*-1\r\n*0\r\nPING\r\n', reply: '+PONG\r\n', closes: false },
+  {
+    name: 'negative and zero multibulk counts are skipped',
+    send: '*-1\r\n*0\r\nPING\r\n',
+    reply: '+PONG\r\n',
+    closes: false,
+  },
   { name: 'empty inline lines are skipped', send: '\r\n\r\nPING\r\n', reply: '+PONG\r\n', closes: false },
   {
     name: 'inline quoting: double, single, escapes',
@@ -99,12 +139,23 @@ const PROTOCOL_CASES: { name: string; send: string; reply: string; closes: boole
     reply: '+OK\r\n$3\r\nc d\r\n$5\r\nA\t"q"\r\n',
     closes: false,
   },
-  { name: 'unbalanced double quote', send: 'ECHO "abc\r\n', reply: '-ERR Protocol error: unbalanced quotes in request\r\n', closes: true },
-  { name: 'closing quote followed by a letter', send: "ECHO 'abc'x\r\n", reply: '-ERR Protocol error: unbalanced quotes in request\r\n', closes: true },
+  {
+    name: 'unbalanced double quote',
+    send: 'ECHO "abc\r\n',
+    reply: '-ERR Protocol error: unbalanced quotes in request\r\n',
+    closes: true,
+  },
+  {
+    name: 'closing quote followed by a letter',
+    send: "ECHO 'abc'x\r\n",
+    reply: '-ERR Protocol error: unbalanced quotes in request\r\n',
+    closes: true,
+  },
   {
     name: 'replies before a protocol error are still delivered',
     send: 'PING\r\n*1\r\n$4\r\nECHO\r\n*x\r\n',
-    reply: "+PONG\r\n-ERR wrong number of arguments for 'echo' command\r\n-ERR Protocol error: invalid multibulk length\r\n",
+    reply:
+      "+PONG\r\n-ERR wrong number of arguments for 'echo' command\r\n-ERR Protocol error: invalid multibulk length\r\n",
     closes: true,
   },
 ];
@@ -120,7 +171,11 @@ describe('malformed RESP', () => {
   it.skipIf(realMissing)(`every case gets the same bytes from real redis-server 7.0${realNote}`, async () => {
     for (const { send } of PROTOCOL_CASES) {
       const [ours, theirs] = await Promise.all([exchange(t.port, send), exchange(real!.port, send)]);
-      expect({ send, data: ours.data, closed: ours.closed }).toEqual({ send, data: theirs.data, closed: theirs.closed });
+      expect({ send, data: ours.data, closed: ours.closed }).toEqual({
+        send,
+        data: theirs.data,
+        closed: theirs.closed,
+      });
     }
   });
 });
@@ -210,7 +265,9 @@ describe('huge bulk headers', () => {
       socket.write(Buffer.alloc(3 * 1024 * 1024, 0x61));
       for (let i = 0; i < 50 && !closed; i++) await new Promise((r) => setTimeout(r, 20));
       expect(closed).toBe(true);
-      expect(t.logs.some((l) => l.includes('Closing client that reached max query buffer length'))).toBe(true);
+      expect(t.logs.some((l) => l.includes('Closing client that reached max query buffer length'))).toBe(
+        true,
+      );
       expect(show(await bystander.call('PING'))).toBe('+PONG');
     } finally {
       config.set('proto-max-bulk-len', [saved[0]!]);
@@ -230,13 +287,15 @@ describe('clients that vanish', () => {
     await new Promise<void>((resolve) => socket.once('connect', resolve));
     socket.on('error', () => {});
     let pipeline = '';
-    for (let i = 0; i < 2000; i++) pipeline += `*3\r\n$3\r\nSET\r\n$${String(i).length + 4}\r\npipe${i}\r\n$1\r\nv\r\n`;
+    for (let i = 0; i < 2000; i++)
+      pipeline += `*3\r\n$3\r\nSET\r\n$${String(i).length + 4}\r\npipe${i}\r\n$1\r\nv\r\n`;
     // Cut in the middle of a command, then vanish without reading any reply.
     socket.write(`${pipeline}*3\r\n$3\r\nSET\r\n$4\r\npar`);
     socket.destroy();
-    for (let i = 0; i < 50 && t.server.clients.size > clientsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && t.server.clients.size > clientsBefore; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(t.server.clients.size).toBe(clientsBefore);
-    const dbsize = Number((await bystander.call('DBSIZE') as { value: bigint }).value);
+    const dbsize = Number(((await bystander.call('DBSIZE')) as { value: bigint }).value);
     // Whatever arrived before the reset ran completely; the truncated command did not.
     expect(dbsize).toBeLessThanOrEqual(2000);
     expect(show(await bystander.call('EXISTS', 'par'))).toBe(':0');
@@ -249,7 +308,9 @@ describe('clients that vanish', () => {
 /** The open-files limit of processes started from here (a child may raise its soft limit to the hard one). */
 function fileLimits(): { soft: number; hard: number } {
   const read = (flag: string) => {
-    const out = execFileSync('sh', ['-c', `ulimit ${flag}`]).toString().trim();
+    const out = execFileSync('sh', ['-c', `ulimit ${flag}`])
+      .toString()
+      .trim();
     return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
   };
   return { soft: read('-Sn'), hard: read('-Hn') };
@@ -293,7 +354,14 @@ describe('many idle clients', () => {
       `;
       const child = spawn(
         'sh',
-        ['-c', `ulimit -n ${limits.hard}; exec "$0" -e "$1" "$2" "$3"`, process.execPath, script, String(t.port), String(IDLE_CLIENTS)],
+        [
+          '-c',
+          `ulimit -n ${limits.hard}; exec "$0" -e "$1" "$2" "$3"`,
+          process.execPath,
+          script,
+          String(t.port),
+          String(IDLE_CLIENTS),
+        ],
         { stdio: ['pipe', 'pipe', 'inherit'] },
       );
       try {
@@ -306,7 +374,8 @@ describe('many idle clients', () => {
           child.once('exit', (code) => reject(new Error(`client process exited early (${code})`)));
         });
         expect(summary).toEqual({ open: IDLE_CLIENTS, failed: 0 });
-        for (let i = 0; i < 100 && t.server.clients.size < IDLE_CLIENTS; i++) await new Promise((r) => setTimeout(r, 20));
+        for (let i = 0; i < 100 && t.server.clients.size < IDLE_CLIENTS; i++)
+          await new Promise((r) => setTimeout(r, 20));
         expect(t.server.clients.size).toBeGreaterThanOrEqual(IDLE_CLIENTS);
         const c = await RespClient.connect(t.port);
         const started = performance.now();
@@ -324,7 +393,8 @@ describe('many idle clients', () => {
         child.stdin!.end();
         await new Promise((resolve) => child.once('exit', resolve));
       }
-      for (let i = 0; i < 250 && t.server.clients.size > clientsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && t.server.clients.size > clientsBefore; i++)
+        await new Promise((r) => setTimeout(r, 20));
       expect(t.server.clients.size).toBe(clientsBefore);
       await assertHealthy();
     },

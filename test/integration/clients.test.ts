@@ -45,7 +45,12 @@ function waitFor<T>(register: (resolve: (v: T) => void) => void, ms = 5000): Pro
 
 describe('ioredis', () => {
   it('connects (INFO ready check), names itself, and runs admin commands', async () => {
-    const r = new Redis({ port: t.port, host: '127.0.0.1', connectionName: 'ioredis-test', lazyConnect: true });
+    const r = new Redis({
+      port: t.port,
+      host: '127.0.0.1',
+      connectionName: 'ioredis-test',
+      lazyConnect: true,
+    });
     try {
       await r.connect();
       expect(await r.ping()).toBe('PONG');
@@ -116,7 +121,11 @@ describe('ioredis', () => {
 
 describe.each([2, 3] as const)('node-redis RESP%i', (resp) => {
   it('connects (HELLO / CLIENT SETINFO), names itself and runs admin commands', async () => {
-    const client = createClient({ socket: { port: t.port, host: '127.0.0.1' }, RESP: resp, name: `nr${resp}` });
+    const client = createClient({
+      socket: { port: t.port, host: '127.0.0.1' },
+      RESP: resp,
+      name: `nr${resp}`,
+    });
     client.on('error', () => {});
     await client.connect();
     try {
@@ -127,7 +136,9 @@ describe.each([2, 3] as const)('node-redis RESP%i', (resp) => {
       expect(info.resp).toBe(resp);
       expect(info.libName).toBe('node-redis');
       expect(await client.configGet('hz')).toEqual({ hz: '10' });
-      expect(await client.configSet({ 'slowlog-max-len': '100', 'slowlog-log-slower-than': '20000' })).toBe('OK');
+      expect(await client.configSet({ 'slowlog-max-len': '100', 'slowlog-log-slower-than': '20000' })).toBe(
+        'OK',
+      );
       expect(await client.info('keyspace')).toBe('# Keyspace\r\n');
       expect(await client.dbSize()).toBe(0);
       expect(await client.sendCommand(['DEBUG', 'DIGEST'])).toBe('0000000000000000000000000000000000000000');
@@ -152,7 +163,8 @@ describe.each([2, 3] as const)('node-redis RESP%i', (resp) => {
         void subscriber.pSubscribe('ord*', (message, channel) => done([channel, message]));
       });
       // Wait until both subscriptions are registered server-side.
-      for (let i = 0; i < 50 && (await publisher.pubSubNumPat()) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 50 && (await publisher.pubSubNumPat()) < 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
       expect(await publisher.publish('orders', 'o-1')).toBe(2);
       expect(await got).toEqual(['orders', 'o-1']);
       expect(await pgot).toEqual(['orders', 'o-1']);
@@ -168,31 +180,39 @@ describe('redis-cli', () => {
   const cli = async (...args: string[]) =>
     (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(t.port), ...args], { timeout: 10_000 })).stdout;
 
-  it.skipIf(cliMissing)(`runs one-shot commands and reads INFO, CLIENT LIST and CONFIG GET${noCli}`, async () => {
-    expect(await cli('PING')).toBe('PONG\n');
-    expect(await cli('CONFIG', 'GET', 'databases')).toBe('databases\n16\n');
-    expect(await cli('INFO', 'replication')).toMatch(/^# Replication\r?\nrole:master\r?\n/);
-    expect(await cli('CLIENT', 'LIST')).toMatch(/^id=\d+ addr=127\.0\.0\.1:\d+ .* cmd=client\|list /m);
-    expect(await cli('--no-raw', 'CONFIG', 'SET', 'foo', 'bar')).toBe(
-      "(error) ERR Unknown option or number of arguments for CONFIG SET - 'foo'\n",
-    );
-    expect(await cli('-3', 'HELLO', '3')).toMatch(/^server redis\nversion 7\.0\.15\nproto 3\n/);
-    expect(await cli('--no-raw', 'COMMAND', 'GETKEYS', 'SET', 'k', 'v')).toBe('1) "k"\n');
-  });
+  it.skipIf(cliMissing)(
+    `runs one-shot commands and reads INFO, CLIENT LIST and CONFIG GET${noCli}`,
+    async () => {
+      expect(await cli('PING')).toBe('PONG\n');
+      expect(await cli('CONFIG', 'GET', 'databases')).toBe('databases\n16\n');
+      expect(await cli('INFO', 'replication')).toMatch(/^# Replication\r?\nrole:master\r?\n/);
+      expect(await cli('CLIENT', 'LIST')).toMatch(/^id=\d+ addr=127\.0\.0\.1:\d+ .* cmd=client\|list /m);
+      expect(await cli('--no-raw', 'CONFIG', 'SET', 'foo', 'bar')).toBe(
+        "(error) ERR Unknown option or number of arguments for CONFIG SET - 'foo'\n",
+      );
+      expect(await cli('-3', 'HELLO', '3')).toMatch(/^server redis\nversion 7\.0\.15\nproto 3\n/);
+      expect(await cli('--no-raw', 'COMMAND', 'GETKEYS', 'SET', 'k', 'v')).toBe('1) "k"\n');
+    },
+  );
 
-  it.skipIf(cliMissing)(`mass-inserts with --pipe (pipelining plus its ECHO end marker)${noCli}`, async () => {
-    const lines: string[] = [];
-    for (let i = 0; i < 1000; i++) lines.push(`SET key:${i} value-${i}`);
-    const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(t.port), '--pipe'], { timeout: 20_000 });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.stdin!.end(`${lines.join('\r\n')}\r\n`);
-    expect(await exited).toBe(0);
-    expect(out).toMatch(/errors: 0, replies: 1000/);
-    expect(await cli('DBSIZE')).toBe('1000\n');
-    expect(await cli('FLUSHALL')).toBe('OK\n');
-  });
+  it.skipIf(cliMissing)(
+    `mass-inserts with --pipe (pipelining plus its ECHO end marker)${noCli}`,
+    async () => {
+      const lines: string[] = [];
+      for (let i = 0; i < 1000; i++) lines.push(`SET key:${i} value-${i}`);
+      const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(t.port), '--pipe'], {
+        timeout: 20_000,
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.stdin!.end(`${lines.join('\r\n')}\r\n`);
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/errors: 0, replies: 1000/);
+      expect(await cli('DBSIZE')).toBe('1000\n');
+      expect(await cli('FLUSHALL')).toBe('OK\n');
+    },
+  );
 });

@@ -151,15 +151,22 @@ describe('PUBSUB', () => {
     await b.call('PSUBSCRIBE', 'y*');
     const q = await Subscriber.connect();
     const channels = await q.conn.call('PUBSUB', 'CHANNELS');
-    expect((channels as { value: { value: string }[] }).value.map((x) => x.value).sort()).toEqual(['alpha', 'beta']);
+    expect((channels as { value: { value: string }[] }).value.map((x) => x.value).sort()).toEqual([
+      'alpha',
+      'beta',
+    ]);
     expect(await q.call('PUBSUB', 'CHANNELS', 'a*')).toBe('["alpha"]');
-    expect(await q.call('PUBSUB', 'NUMSUB', 'alpha', 'beta', 'none')).toBe('["alpha", :2, "beta", :1, "none", :0]');
+    expect(await q.call('PUBSUB', 'NUMSUB', 'alpha', 'beta', 'none')).toBe(
+      '["alpha", :2, "beta", :1, "none", :0]',
+    );
     expect(await q.call('PUBSUB', 'NUMSUB')).toBe('[]');
     expect(await q.call('PUBSUB', 'NUMPAT')).toBe(':2');
     expect(await q.call('PUBSUB', 'CHANNELS', 'a', 'b')).toBe(
       "-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.",
     );
-    expect(await q.call('PUBSUB', 'NUMPAT', 'x')).toBe("-ERR wrong number of arguments for 'pubsub|numpat' command");
+    expect(await q.call('PUBSUB', 'NUMPAT', 'x')).toBe(
+      "-ERR wrong number of arguments for 'pubsub|numpat' command",
+    );
     expect(await q.call('PUBSUB', 'FOO')).toBe("-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.");
     expect(await q.call('PUBSUB')).toBe("-ERR wrong number of arguments for 'pubsub' command");
     expect(await q.call('SUBSCRIBE')).toBe("-ERR wrong number of arguments for 'subscribe' command");

@@ -143,6 +143,54 @@ describe('SPOP and SRANDMEMBER', () => {
   });
 });
 
+describe('random picks on large sets (indexed for O(1) picks)', () => {
+  it('SPOP drains a large set exactly once per member while SADD/SREM/SMOVE interleave', async () => {
+    const initial = Array.from({ length: 3000 }, (_, i) => `m${i}`);
+    await cmd('SADD', 'big', ...initial);
+    const expected = new Set(initial);
+    const popped: string[] = [];
+    for (let i = 0; i < 300; i++) popped.push(JSON.parse(await cmd('SPOP', 'big')) as string);
+    popped.push(...(JSON.parse(await cmd('SPOP', 'big', 700)) as string[]));
+    // Changes that bypass SPOP must be seen by later picks: removed members never come back out,
+    // added ones do.
+    const removed = initial.filter((m) => !popped.includes(m)).slice(0, 500);
+    expect(await cmd('SREM', 'big', ...removed)).toBe(':500');
+    for (const m of removed) expected.delete(m);
+    const added = Array.from({ length: 200 }, (_, i) => `new${i}`);
+    await cmd('SADD', 'big', ...added);
+    for (const m of added) expected.add(m);
+    await cmd('SADD', 'other', 'moved');
+    expect(await cmd('SMOVE', 'other', 'big', 'moved')).toBe(':1');
+    expected.add('moved');
+    const sample = JSON.parse(await cmd('SRANDMEMBER', 'big', -2000)) as string[];
+    for (const m of sample) expect(expected.has(m) && !popped.includes(m)).toBe(true);
+    for (;;) {
+      const batch = JSON.parse(await cmd('SPOP', 'big', 97)) as string[];
+      if (batch.length === 0) break;
+      popped.push(...batch);
+    }
+    expect(popped).toHaveLength(new Set(popped).size);
+    expect(new Set(popped)).toEqual(
+      new Set([...initial.filter((m) => !removed.includes(m)), ...added, 'moved']),
+    );
+    expect(await cmd('EXISTS', 'big')).toBe(':0');
+  });
+
+  it('picks uniformly from a large set: 60000 draws over 600 members land 100 ± 55 times on each (5.5 sigma)', async () => {
+    await cmd('SADD', 'u', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
+    const counts = new Map<string, number>();
+    for (let round = 0; round < 3; round++) {
+      for (const m of JSON.parse(await cmd('SRANDMEMBER', 'u', -20000)) as string[]) {
+        counts.set(m, (counts.get(m) ?? 0) + 1);
+      }
+    }
+    expect(counts.size).toBe(600);
+    for (const n of counts.values()) expect(Math.abs(n - 100)).toBeLessThan(55);
+    const distinct = JSON.parse(await cmd('SRANDMEMBER', 'u', 300)) as string[];
+    expect(new Set(distinct).size).toBe(300);
+  });
+});
+
 /** Sorts propagated ops with MULTI first and EXEC last (the SREMs' order is random). */
 function byWrapper(a: string, b: string): number {
   const rank = (x: string) => (x === 'MULTI' ? 0 : x === 'EXEC' ? 2 : 1);

@@ -11,6 +11,8 @@ export interface PlatformContext {
   local: boolean;
   /** true when global-setup started it (and will remove it) */
   startedHere: boolean;
+  /** why there is no cluster to test on; each e2e file then fails with it */
+  error?: string;
 }
 
 declare module 'vitest' {
@@ -20,7 +22,9 @@ declare module 'vitest' {
 }
 
 export function platform(): PlatformContext {
-  return inject('platform');
+  const ctx = inject('platform');
+  if (ctx.error) throw new Error(ctx.error);
+  return ctx;
 }
 
 export class Kube {
