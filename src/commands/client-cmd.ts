@@ -64,7 +64,7 @@ export function describeClientLine(c: Client): string {
     `db=${c.db.id}`,
     `sub=${c.channels.size}`,
     `psub=${c.patterns.size}`,
-    'ssub=0',
+    `ssub=${c.shardChannels.size}`,
     `multi=${multiCount}`,
     `qbuf=${qbuf}`,
     'qbuf-free=0',

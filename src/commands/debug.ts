@@ -123,8 +123,8 @@ function debugObject(c: Client, argv: string[]): void {
   const encoding = encodingOf(value, c.server.config);
   // dumpValue is [type byte][payload][2-byte version][8-byte CRC]: the payload is what Redis reports.
   const serialized = dumpValue(value, c.server.config.bool('rdbcompression')).length - 11;
-  const idleSeconds = 0;
-  let text = `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serialized} lru:${Math.floor(c.server.now() / 1000) & 0xffffff} lru_seconds_idle:${idleSeconds}`;
+  // There is no object address nor shared refcount here; idle time is OBJECT IDLETIME's business.
+  let text = `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serialized} lru:${Math.floor(c.server.now() / 1000) & 0xffffff} lru_seconds_idle:0`;
   if (value instanceof ListValue) {
     text += ` ql_nodes:1 ql_avg_node:${value.length.toFixed(2)} ql_listpack_max:${c.server.config.num('list-max-listpack-size')} ql_compressed:0 ql_uncompressed_size:${serialized}`;
   }

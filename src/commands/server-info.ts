@@ -196,7 +196,7 @@ function statsSection(server: Server): string[] {
     `keyspace_misses:${s.keyspaceMisses}`,
     `pubsub_channels:${server.channels.size}`,
     `pubsub_patterns:${server.patterns.size}`,
-    'pubsubshard_channels:0',
+    `pubsubshard_channels:${server.shardChannels.size}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',

@@ -314,6 +314,12 @@ function spopWithCount(c: Client, key: string, countArg: string): void {
   replySet(c, popped, count);
 }
 
+/**
+ * A deliberate limit where Redis 7.0 has none: it would try to answer `SRANDMEMBER k -9223372036854775807`
+ * and stall the server building an endless reply; we refuse counts whose reply could not fit in memory.
+ */
+export const MAX_REPEATED_PICKS = 2n ** 24n;
+
 /** SRANDMEMBER key [count]: a negative count allows repetitions. */
 function srandmember(c: Client, argv: string[]): void {
   if (argv.length > 3) {
@@ -345,6 +351,10 @@ function srandmember(c: Client, argv: string[]): void {
   }
   const size = set.size;
   if (v < 0n || v === 1n) {
+    if (-v > MAX_REPEATED_PICKS) {
+      c.out.error('ERR value is out of range');
+      return;
+    }
     c.out.bulkArray(randomMembers(set, Number(v < 0n ? -v : v)));
     return;
   }

@@ -12,7 +12,7 @@ import {
 } from '../keyspace/zset.js';
 import { formatDouble } from '../resp/reply-writer.js';
 import type { Client } from '../server/client.js';
-import { scanCollection } from './sets.js';
+import { MAX_REPEATED_PICKS, scanCollection } from './sets.js';
 import { type CommandSpec, cmd } from './table.js';
 import { Err, parseInt64, parseLong } from './util.js';
 
@@ -78,7 +78,7 @@ function strtod(s: string, start = 0): Strtod {
  * Redis's string2d (ZADD scores, ZINCRBY increments, WEIGHTS): the whole string is a float, no leading
  * space, no NaN, no overflow and no underflow to zero.
  */
-export function parseScore(s: string): number | undefined {
+function parseScore(s: string): number | undefined {
   if (s.length === 0 || isCSpace(s.charCodeAt(0))) return undefined;
   const r = strtod(s);
   if (r.end !== s.length || Number.isNaN(r.value)) return undefined;
@@ -100,7 +100,7 @@ function parseScoreBound(s: string): { value: number; exclusive: boolean } | und
   return { value: r.value, exclusive };
 }
 
-export function parseScoreRange(min: string, max: string): ScoreRange | undefined {
+function parseScoreRange(min: string, max: string): ScoreRange | undefined {
   const lo = parseScoreBound(min);
   const hi = parseScoreBound(max);
   if (lo === undefined || hi === undefined) return undefined;
@@ -124,7 +124,7 @@ function parseLexBound(s: string): LexBound | undefined {
   }
 }
 
-export function parseLexRange(min: string, max: string): LexRange | undefined {
+function parseLexRange(min: string, max: string): LexRange | undefined {
   const lo = parseLexBound(min);
   const hi = parseLexBound(max);
   return lo === undefined || hi === undefined ? undefined : { min: lo, max: hi };
@@ -160,7 +160,7 @@ function longArg(c: Client, s: string): number | undefined {
 /**
  * getTimeoutFromObjectOrReply (seconds as a long double): absolute deadline in ms, 0 for "forever".
  */
-export function timeoutArg(c: Client, s: string): number | undefined {
+function timeoutArg(c: Client, s: string): number | undefined {
   const r = s.length === 0 || s.length >= 5 * 1024 || isCSpace(s.charCodeAt(0)) ? undefined : strtod(s);
   if (
     r === undefined ||
@@ -931,6 +931,10 @@ function zrandmember(c: Client, argv: string[]): void {
   const members: string[] = [];
   const scores: number[] = [];
   const size = z.size;
+  if (-l > Number(MAX_REPEATED_PICKS)) {
+    c.out.error('ERR value is out of range');
+    return;
+  }
   if (l < 0) {
     // Repetitions allowed: independent draws, O(log n) each thanks to the spans.
     for (let i = 0; i < -l; i++) {

@@ -51,6 +51,9 @@ export class Config {
   }
 
   get(name: string): ConfigValue {
+    // Fast path for canonical names, which is how code reads config (some of it per command).
+    const value = this.values.get(name);
+    if (value !== undefined) return value;
     const d = findDirective(name);
     if (!d) throw new Error(`unknown config '${name}'`);
     return this.values.get(d.name)!;

@@ -38,7 +38,7 @@ import { HashValue, type RedisValue, SetValue } from './values.js';
  * Collections store the estimate they were last accounted at (`memBytes`), so a change is accounted as
  * the difference between the new estimate and the stored one, and a deletion subtracts exactly what was
  * added: the total never drifts. Estimating a collection is exact for small ones and, for large ones,
- * samples a few elements as Redis's MEMORY USAGE does (SAMPLES 5), so a change costs O(1).
+ * samples five elements as Redis's MEMORY USAGE does by default, so a change costs O(1).
  */
 
 const STRING_HEADER = 16;
@@ -53,7 +53,8 @@ const ZSET_OBJECT = 900;
 const ZSET_NODE = 190;
 /** Collections up to this size are measured element by element; larger ones are sampled. */
 const EXACT_LIMIT = 16;
-const SAMPLES = 8;
+/** Elements sampled from a large collection, as Redis's MEMORY USAGE does by default. */
+const SAMPLES = 5;
 /**
  * Fixed allowance for the server's own structures (command table, config, buffers), comparable to the
  * ~0.9 MB an empty Redis reports, so small maxmemory settings behave as they do with Redis.
@@ -125,9 +126,9 @@ export function estimateCollection(value: Exclude<RedisValue, string>): number {
       for (let i = 0; i < n; i++) payload += stringBytes(value.at(i)!.length);
     } else {
       // O(1) random access: sample evenly spread elements.
-      const step = n / SAMPLES;
+      const step = Math.floor(n / SAMPLES);
       let sampled = 0;
-      for (let i = 0; i < SAMPLES; i++) sampled += stringBytes(value.at(Math.floor(i * step))!.length);
+      for (let i = 0; i < SAMPLES; i++) sampled += stringBytes(value.at(i * step)!.length);
       payload = (sampled / SAMPLES) * n;
     }
     return LIST_OBJECT + LIST_SLOT * Math.max(8, tableSlots(n)) + Math.round(payload);

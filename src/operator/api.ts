@@ -39,7 +39,13 @@ export const OPERATOR_OWNED_DIRECTIVES = [
   'maxmemory',
   'maxmemory-policy',
   'rename-command',
+  'fenced',
+  'health-port',
 ] as const;
+
+/** Bounds that keep the CEL rules on `config` within the apiserver's cost budget. */
+export const MAX_CONFIG_DIRECTIVES = 64;
+const MAX_CONFIG_VALUE = 1024;
 
 const memorySize = z
   .string()
@@ -74,7 +80,8 @@ export const ReplicatedCacheSpec = z.object({
   maxmemory: memorySize.optional().describe('Memory limit for the dataset (redis.conf maxmemory).'),
   maxmemoryPolicy: evictionPolicy.default('noeviction'),
   config: z
-    .record(z.string(), z.string())
+    .record(z.string().max(128), z.string().max(MAX_CONFIG_VALUE))
+    .refine((c) => Object.keys(c).length <= MAX_CONFIG_DIRECTIVES, `at most ${MAX_CONFIG_DIRECTIVES} directives`)
     .default({})
     .describe(
       'Extra redis.conf directives; replication, network and auth directives are managed by the operator.',
@@ -169,7 +176,7 @@ export interface ReplicatedCache {
 /** CEL rules the apiserver enforces across fields, with messages a user can act on. */
 export const SPEC_VALIDATIONS = [
   {
-    rule: 'self.minReplicasToWrite < self.replicas',
+    rule: '!has(self.minReplicasToWrite) || !has(self.replicas) || self.minReplicasToWrite < self.replicas',
     message: 'minReplicasToWrite must be less than replicas (the master does not count as a replica)',
   },
   {

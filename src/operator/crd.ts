@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   GROUP,
   KIND,
+  MAX_CONFIG_DIRECTIVES,
   PLURAL,
   ReplicatedCacheSpec,
   ReplicatedCacheStatus,
@@ -68,6 +69,8 @@ function openApi(schema: z.ZodType): Schema {
 /** The CustomResourceDefinition for ReplicatedCache, generated from the zod schemas. */
 export function buildCrd(): Schema {
   const spec = openApi(ReplicatedCacheSpec);
+  // zod cannot express a map's size; the apiserver needs it to bound the cost of the CEL rules.
+  ((spec.properties as Record<string, Schema>).config as Schema).maxProperties = MAX_CONFIG_DIRECTIVES;
   spec['x-kubernetes-validations'] = SPEC_VALIDATIONS;
   const status = openApi(ReplicatedCacheStatus);
   return {

@@ -138,6 +138,8 @@ export class Server implements KeyspaceHooks {
         this.startCron();
       } else if (name === 'loglevel') {
         this.log.setLevel(value as LogLevel);
+      } else if (name === 'maxclients') {
+        for (const listener of this.netServers) listener.maxConnections = (value as number) + 32;
       }
     });
   }
@@ -347,12 +349,12 @@ export class Server implements KeyspaceHooks {
   private accept(socket: Socket): void {
     if (this.clients.size >= this.config.num('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      refuseConnection(socket, '-ERR max number of clients reached\r\n');
       return;
     }
     if (this.protectedModeRefuses(socket)) {
       this.stats.rejectedConnections++;
-      socket.end(PROTECTED_MODE_DENIED);
+      refuseConnection(socket, PROTECTED_MODE_DENIED);
       return;
     }
     socket.setNoDelay(true);
@@ -650,6 +652,17 @@ export class Server implements KeyspaceHooks {
 }
 
 const EMPTY: string[] = [];
+
+/**
+ * Answers a connection we do not serve, then closes it. The socket is destroyed once the message is
+ * written: nothing reads it, so it would never see the peer's FIN and would keep the listener from
+ * closing; a reset from the peer must not become an unhandled 'error'.
+ */
+function refuseConnection(socket: Socket, message: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(message, () => socket.destroy());
+}
+
 const DEFAULT_BIND = '* -::*';
 const PROTECTED_MODE_DENIED =
   "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

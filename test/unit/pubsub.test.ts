@@ -139,6 +139,33 @@ describe('PUBLISH', () => {
   });
 });
 
+describe('sharded channels (SSUBSCRIBE / SPUBLISH)', () => {
+  it('count apart from channels and patterns, deliver smessage, and have their own introspection', async () => {
+    const sub = await Subscriber.connect();
+    expect(await sub.call('SUBSCRIBE', 'a')).toBe('["subscribe", "a", :1]');
+    const [s1, s2] = [sub.call('SSUBSCRIBE', 's1', 's2'), sub.next()];
+    expect(await s1).toBe('["ssubscribe", "s1", :1]');
+    expect(await s2).toBe('["ssubscribe", "s2", :2]');
+    expect(await sub.call('PSUBSCRIBE', 'p')).toBe('["psubscribe", "p", :2]');
+    const message = sub.next();
+    const publisher = await Subscriber.connect();
+    expect(await publisher.call('SPUBLISH', 's1', 'hi')).toBe(':1');
+    expect(await message).toBe('["smessage", "s1", "hi"]');
+    // PUBLISH and SPUBLISH are separate namespaces.
+    expect(await publisher.call('PUBLISH', 's1', 'x')).toBe(':0');
+    expect(await publisher.call('PUBSUB', 'SHARDCHANNELS')).toMatch(/^\["s[12]", "s[12]"\]$/);
+    expect(await publisher.call('PUBSUB', 'SHARDNUMSUB', 's1', 'zz')).toBe('["s1", :1, "zz", :0]');
+    expect(s.takePropagated()).toEqual(['SPUBLISH s1 hi', 'PUBLISH s1 x']);
+    const [u1, u2] = [sub.call('SUNSUBSCRIBE', 's1', 'zz'), sub.next()];
+    expect(await u1).toBe('["sunsubscribe", "s1", :1]');
+    expect(await u2).toBe('["sunsubscribe", "zz", :1]');
+    expect(await sub.call('SUNSUBSCRIBE')).toBe('["sunsubscribe", "s2", :0]');
+    expect(await sub.call('SUNSUBSCRIBE')).toBe('["sunsubscribe", nil, :0]');
+    // Still subscribed to a channel and a pattern: the RESP2 restriction holds.
+    expect(await sub.call('GET', 'k')).toMatch(/^-ERR Can't execute 'get'/);
+  });
+});
+
 describe('PUBSUB', () => {
   it('CHANNELS, NUMSUB, NUMPAT and their errors', async () => {
     const a = await Subscriber.connect();

@@ -12,6 +12,28 @@ let s: ClockedServer;
 const cmd = (...args: (string | number)[]) => s.cmd(...args);
 const extraClients: RespClient[] = [];
 
+/** Opens a connection, sends raw bytes, and returns what arrives until the server closes it (or 500 ms pass). */
+async function exchangeOnce(payload: string): Promise<{ data: string; closedByServer: boolean }> {
+  const socket = netConnect({ port: s.port, host: '127.0.0.1' });
+  let data = '';
+  let closedByServer = false;
+  socket.on('data', (d: Buffer) => {
+    data += d.toString('latin1');
+  });
+  socket.on('error', () => {});
+  socket.write(payload);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 500);
+    socket.once('close', () => {
+      closedByServer = true;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  socket.destroy();
+  return { data, closedByServer };
+}
+
 async function connect(): Promise<RespClient> {
   const c = await RespClient.connect(s.port);
   extraClients.push(c);
@@ -195,6 +217,15 @@ describe('CONFIG', () => {
     expect(show(await stranger.call('AUTH', 'sesame'))).toBe('+OK');
     // The connection that set it stays authenticated, as in Redis.
     expect(await cmd('CONFIG', 'SET', 'requirepass', '')).toBe('+OK');
+
+    await cmd('CONFIG', 'SET', 'maxclients', String(s.server.clients.size));
+    // Refused with Redis's message and closed. The server side must be destroyed too: a refused socket
+    // left half-open kept server.close() (afterAll) waiting forever.
+    expect(await exchangeOnce('PING\r\n')).toEqual({
+      data: '-ERR max number of clients reached\r\n',
+      closedByServer: true,
+    });
+    await cmd('CONFIG', 'SET', 'maxclients', '10000');
 
     const cronBefore = (s.server as unknown as { cronTimer: NodeJS.Timeout }).cronTimer;
     await cmd('CONFIG', 'SET', 'hz', '50');
@@ -457,8 +488,13 @@ describe('COMMAND', () => {
         'pubsub|channels',
         'pubsub|numpat',
         'pubsub|numsub',
+        'pubsub|shardchannels',
+        'pubsub|shardnumsub',
         'punsubscribe',
+        'spublish',
+        'ssubscribe',
         'subscribe',
+        'sunsubscribe',
         'unsubscribe',
       ].sort(),
     );
