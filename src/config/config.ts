@@ -113,6 +113,10 @@ function parseDirectiveValue(d: Directive, args: string[]): ConfigValue {
     if ('error' in r) throw new ConfigError(r.error);
     return r.value;
   }
+  if (d.type === 'string' && d.multiWord) {
+    if (args.length === 0) throw new ConfigError('wrong number of arguments');
+    return args.join(' ');
+  }
   if (args.length !== 1) throw new ConfigError('wrong number of arguments');
   const text = args[0]!;
   switch (d.type) {

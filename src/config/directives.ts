@@ -18,6 +18,8 @@ interface BaseDirective {
 export interface StringDirective extends BaseDirective {
   type: 'string';
   default: string;
+  /** Takes several words (`bind 127.0.0.1 ::1`), stored space-separated as CONFIG GET shows them. */
+  multiWord?: boolean;
   validate?: (v: string) => string | undefined;
 }
 export interface IntDirective extends BaseDirective {
@@ -103,7 +105,7 @@ export const EVICTION_POLICIES = [
 
 export const DIRECTIVES: readonly Directive[] = [
   // network
-  str('bind', '* -::*'),
+  str('bind', '* -::*', { multiWord: true }),
   int('port', 6379, 0, 65535, { immutable: false }),
   int('tcp-backlog', 511, 0, LLONG_MAX, { immutable: true }),
   int('timeout', 0, 0, 2147483647),

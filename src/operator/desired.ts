@@ -125,6 +125,7 @@ export function desiredStatefulSet(c: ReplicatedCache, defaults: OperatorDefault
     name: 'rcache-server',
     image: s.image ?? defaults.image,
     imagePullPolicy: s.imagePullPolicy,
+    command: ['rcache-server'],
     args,
     env,
     ports: [
