@@ -10,6 +10,7 @@
 #   tools/cluster.sh kubeconfig         print the admin kubeconfig's path
 #   tools/cluster.sh load-image IMAGE   copy an image from docker/podman into the node
 #   tools/cluster.sh kubectl ARGS...    kubectl against the cluster
+#   tools/cluster.sh restart-apiserver  stop and start kube-apiserver (cuts every watch; for tests)
 #
 # Env: RCACHE_CLUSTER_DIR (default /var/lib/rcache-cluster) holds all state.
 set -euo pipefail
@@ -690,6 +691,17 @@ cmd_load_image() {
   ctr_ images ls -q | grep -qxF "$image" || die "$image is not in the node after import"
 }
 
+# Restarts kube-apiserver with the very arguments it runs with: every client's
+# watch connection is cut, which is what the operator's resilience tests need.
+cmd_restart_apiserver() {
+  pid_alive kube-apiserver || die "kube-apiserver is not running"
+  local args=()
+  mapfile -d '' args <"/proc/$(cat "$PIDS/kube-apiserver.pid")/cmdline"
+  stop_procs kube-apiserver
+  start_proc kube-apiserver "${args[@]}"
+  wait_for "kube-apiserver /readyz" 60 kube-apiserver https_ok -H "Authorization: Bearer $(token_of admin)" "https://$NODE_IP:$APISERVER_PORT/readyz"
+}
+
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
@@ -706,6 +718,10 @@ load-image)
 kubectl)
   shift
   kubectl_ "$@"
+  ;;
+restart-apiserver)
+  require_root_linux
+  cmd_restart_apiserver
   ;;
 *)
   sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'

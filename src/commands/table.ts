@@ -134,18 +134,21 @@ export function hasFlag(spec: CommandSpec, flag: CommandFlag): boolean {
 /** The dispatch table: the one place every command is registered. */
 export class CommandTable {
   private readonly byName = new Map<string, Command>();
+  /** Clients mostly send names in upper case: a second map spares lowercasing on the hot path. */
+  private readonly byUpperName = new Map<string, Command>();
 
   register(specs: readonly CommandSpec[]): void {
     for (const spec of specs) {
       if (this.byName.has(spec.name)) throw new Error(`command '${spec.name}' registered twice`);
-      this.byName.set(spec.name, new Command(spec));
+      const command = new Command(spec);
+      this.byName.set(spec.name, command);
+      this.byUpperName.set(spec.name.toUpperCase(), command);
     }
   }
 
   /** Looks a command up by its (any case) name. */
   lookup(name: string): Command | undefined {
-    const exact = this.byName.get(name);
-    return exact ?? this.byName.get(name.toLowerCase());
+    return this.byName.get(name) ?? this.byUpperName.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
   get size(): number {

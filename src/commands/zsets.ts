@@ -80,10 +80,27 @@ function strtod(s: string, start = 0): Strtod {
  */
 function parseScore(s: string): number | undefined {
   if (s.length === 0 || isCSpace(s.charCodeAt(0))) return undefined;
+  const simple = plainInteger(s);
+  if (simple !== undefined) return simple;
   const r = strtod(s);
   if (r.end !== s.length || Number.isNaN(r.value)) return undefined;
   if (r.erange && (!Number.isFinite(r.value) || r.value === 0)) return undefined;
   return r.value;
+}
+
+/** Fast path for the common score form, a short decimal integer, which strtod would read the same. */
+function plainInteger(s: string): number | undefined {
+  const n = s.length;
+  if (n > 15) return undefined;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return undefined;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
 }
 
 /** strtod reached the end of the C string (Redis checks `eptr[0] == '\0'`, so a NUL byte ends it). */

@@ -160,6 +160,7 @@ export class Reconciler {
     const masterOrdinal = decision.master !== undefined ? (ordinalOf(rc, decision.master) ?? 0) : -1;
     const stsReplicas = Math.max(rc.spec.replicas, masterOrdinal + 1);
     await this.applyOwned(rc, stsReplicas);
+    const replacedStuck = await this.replaceStuckStalePods(rc, cache, observed);
 
     const byPod = new Map(observed.map((o) => [o.node.pod, o]));
     for (const action of decision.actions) await this.execute(rc, action, byPod, password);
@@ -190,6 +191,11 @@ export class Reconciler {
         kind: currentMaster === undefined ? 'initial' : 'failover',
       });
     }
+    // With no master, say why the pods do not start (a bad image, a crash loop) when that is the cause.
+    const stuckNoMaster =
+      decision.problem !== undefined
+        ? observed.map((o) => stuckReason(o.pod)).find((r) => r !== undefined)
+        : undefined;
     const status = this.computeStatus(
       rc,
       cache,
@@ -197,7 +203,9 @@ export class Reconciler {
       decision.masterChanged,
       observed,
       decision.problem !== undefined
-        ? { reason: 'NoMaster', message: decision.problem }
+        ? stuckNoMaster !== undefined
+          ? { reason: 'PodsNotStarting', message: `${decision.problem}: ${stuckNoMaster}` }
+          : { reason: 'NoMaster', message: decision.problem }
         : planned.stuck !== undefined
           ? { reason: 'RolloutStuck', message: planned.stuck }
           : undefined,
@@ -216,7 +224,35 @@ export class Reconciler {
       log.info({ namespace: ns, name, master: decision.master, epoch: status.epoch }, 'master changed');
     }
     // After changing roles, look again at once: the next pass records and labels the result.
-    return { requeueAfterMs: decision.actions.length > 0 || planned.acted ? 50 : HEALTH_PERIOD_MS };
+    return {
+      requeueAfterMs: decision.actions.length > 0 || planned.acted || replacedStuck ? 50 : HEALTH_PERIOD_MS,
+    };
+  }
+
+  /**
+   * A pod stuck on a template that has changed since (a bad image, now fixed) never starts, so the group
+   * never gets healthy enough for a planned rollout step and nothing would replace it (OnDelete): replace
+   * it now. It runs no server, so no data or role is lost.
+   */
+  private async replaceStuckStalePods(
+    rc: ReplicatedCache,
+    cache: ReplicatedCache & KubeObject,
+    observed: Observation[],
+  ): Promise<boolean> {
+    const sts = this.deps.statefulSets.cache.get(`${rc.metadata.namespace}/${names.statefulSet(rc)}`);
+    const stsStatus = sts?.status as { updateRevision?: string; observedGeneration?: number } | undefined;
+    // Only trust updateRevision once the StatefulSet controller has seen the latest template.
+    if (!stsStatus?.updateRevision || stsStatus.observedGeneration !== sts?.metadata.generation) return false;
+    let replaced = false;
+    for (const o of observed) {
+      const reason = stuckReason(o.pod);
+      if (reason === undefined || o.node.reachable || o.node.terminating) continue;
+      if (o.pod.metadata.labels?.['controller-revision-hash'] === stsStatus.updateRevision) continue;
+      await this.deps.kube.delete('Pod', rc.metadata.namespace, o.node.pod);
+      await this.event(cache, 'Normal', 'RollingUpdate', `replacing ${reason}: its template is outdated`);
+      replaced = true;
+    }
+    return replaced;
   }
 
   /**

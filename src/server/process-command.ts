@@ -22,7 +22,7 @@ const PUBSUB_ALLOWED = new Set([
  * transaction queueing, pub/sub context, replication and memory policy, then call().
  */
 export function processCommand(server: Server, c: Client, argv: string[]): void {
-  server.updateClock();
+  if (!server.clockHeld) server.updateClock();
   // CLIENT REPLY SKIP silences exactly the command after it, whatever becomes of that command.
   c.replySkip = c.replySkipNext;
   c.replySkipNext = false;

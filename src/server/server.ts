@@ -89,6 +89,8 @@ export class Server implements KeyspaceHooks {
   /** Clients just served by a blocking command, whose pipelined commands wait for endTurn. */
   private readonly unblocked = new Set<Client>();
 
+  /** True while a pipeline batch runs on one clock reading (see onData). */
+  clockHeld = false;
   /** The cached time of the current command (Redis's server.mstime). */
   private nowMs = Date.now();
   private readonly clock: () => number;
@@ -415,8 +417,16 @@ export class Server implements KeyspaceHooks {
       this.freeClient(c);
       return;
     }
-    this.processQueue(c);
-    this.endTurn();
+    // One clock reading serves the whole pipeline this chunk carried (Redis caches its clock per
+    // command; a batch shares one millisecond here, which saves a clock call per command).
+    this.updateClock();
+    this.clockHeld = true;
+    try {
+      this.processQueue(c);
+      this.endTurn();
+    } finally {
+      this.clockHeld = false;
+    }
   }
 
   /** Executes queued requests until the queue is empty or the client blocks or closes. */

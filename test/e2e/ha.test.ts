@@ -1,0 +1,697 @@
+// High availability under write load, on a real cluster: a client inside the cluster writes through the
+// master Service without pause and counts a write as acknowledged only once `WAIT 1` reports a replica
+// has it. After every scenario each acknowledged write must be on the master and on every replica.
+// Timings are printed; the targets are asserted where the brief sets one.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Kube, platform, type RespValue } from './support/kube.js';
+import { ROOT, runOk, waitFor } from './support/platform.js';
+
+interface CacheStatus {
+  phase?: string;
+  readyReplicas?: number;
+  epoch?: number;
+  master?: { pod: string; address: string };
+  nodes?: { name: string; role: string; ready: boolean }[];
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+interface Pod {
+  metadata: { name: string; uid: string; labels?: Record<string, string> };
+  spec: { containers: { image: string }[] };
+  status: { podIP?: string; containerStatuses?: { containerID?: string; restartCount: number }[] };
+}
+
+const CACHE = 'ha';
+const DOWN_AFTER_MS = 1000;
+/** SIGKILL/SIGSTOP of a pod's server are sent from the node (the local cluster runs on this host). */
+const onThisHost = inject('platform')?.local === true;
+let kube: Kube;
+let opNs: string;
+let ns: string;
+let helm: string;
+
+// Writes SET <prefix>:<n> <n> then WAIT 1 300 through the Service, one at a time, and prints
+// `A <n> <ms>` for each write a replica acknowledged, `E <n> <ms> <why>` otherwise. An error or a cut
+// connection makes it reconnect (the Service may route to another pod now). It stops at stdin's end or
+// after <maxMs>, printing END.
+const WRITER = `
+const net = require('node:net');
+const [host, port, prefix, maxMs] = process.argv.slice(1).filter((a) => a !== '--');
+let seq = 0, sock, buf = '', pending = null, timer, stopping = false;
+const out = [];
+const flush = () => { if (out.length) { process.stdout.write(out.join('')); out.length = 0; } };
+setInterval(flush, 100);
+const stop = () => { stopping = true; };
+process.stdin.on('data', () => {});
+process.stdin.on('end', stop);
+setTimeout(stop, Number(maxMs));
+function finish() { flush(); process.stdout.write('END\\n', () => process.exit(0)); }
+function connect() {
+  buf = '';
+  sock = net.connect(Number(port), host);
+  sock.setNoDelay(true);
+  sock.on('connect', next);
+  sock.on('data', (d) => { buf += d.toString('latin1'); parse(); });
+  sock.on('error', () => {});
+  sock.on('close', () => fail('connection closed'));
+}
+function reconnect() {
+  sock.removeAllListeners();
+  sock.on('error', () => {});
+  sock.destroy();
+  if (stopping) return finish();
+  setTimeout(connect, 20);
+}
+function fail(why) {
+  clearTimeout(timer);
+  if (pending) out.push('E ' + pending.seq + ' ' + Date.now() + ' ' + why + '\\n');
+  pending = null;
+  reconnect();
+}
+function bulk(s) { return '$' + Buffer.byteLength(s) + '\\r\\n' + s + '\\r\\n'; }
+function next() {
+  if (stopping) return finish();
+  seq++;
+  pending = { seq, replies: [] };
+  sock.write('*3\\r\\n' + bulk('SET') + bulk(prefix + ':' + seq) + bulk(String(seq)) +
+    '*3\\r\\n' + bulk('WAIT') + bulk('1') + bulk('300'));
+  timer = setTimeout(() => fail('timeout'), 2000);
+}
+function parse() {
+  let i;
+  while (pending && (i = buf.indexOf('\\r\\n')) >= 0) {
+    pending.replies.push(buf.slice(0, i));
+    buf = buf.slice(i + 2);
+    if (pending.replies.length < 2) continue;
+    clearTimeout(timer);
+    const [set, wait] = pending.replies;
+    const p = pending;
+    pending = null;
+    const acked = set === '+OK' && wait[0] === ':' && Number(wait.slice(1)) >= 1;
+    out.push((acked ? 'A ' : 'E ') + p.seq + ' ' + Date.now() + (acked ? '' : ' ' + set + '|' + wait) + '\\n');
+    if (set[0] === '-' || wait[0] === '-') reconnect();
+    else next();
+  }
+}
+connect();
+`;
+
+// Reads {prefix, seqs} on stdin and, for each host:port argument, prints how many of the keys are
+// missing or hold another value there (MGET in chunks).
+const VERIFY = `
+const net = require('node:net');
+const hosts = process.argv.slice(1).filter((a) => a !== '--');
+let input = '';
+process.stdin.on('data', (d) => { input += d; });
+process.stdin.on('end', async () => {
+  const { prefix, seqs } = JSON.parse(input);
+  const result = {};
+  for (const h of hosts) result[h] = await check(h, prefix, seqs).catch((e) => 'error: ' + e.message);
+  process.stdout.write(JSON.stringify(result));
+});
+function check(hostPort, prefix, seqs) {
+  return new Promise((resolve, reject) => {
+    const [host, port] = hostPort.split(':');
+    const sock = net.connect(Number(port), host);
+    let buf = Buffer.alloc(0), chunk = 0, missing = 0;
+    const size = 1000;
+    const send = () => {
+      const part = seqs.slice(chunk * size, chunk * size + size);
+      if (part.length === 0) { sock.destroy(); return resolve(missing); }
+      let cmd = '*' + (part.length + 1) + '\\r\\n$4\\r\\nMGET\\r\\n';
+      for (const s of part) { const k = prefix + ':' + s; cmd += '$' + k.length + '\\r\\n' + k + '\\r\\n'; }
+      sock.write(cmd);
+    };
+    sock.on('connect', send);
+    sock.on('error', reject);
+    sock.setTimeout(20000, () => reject(new Error('timeout')));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const part = seqs.slice(chunk * size, chunk * size + size);
+      let pos = buf.indexOf('\\r\\n') + 2;
+      const values = [];
+      for (let n = 0; n < part.length; n++) {
+        const eol = buf.indexOf('\\r\\n', pos);
+        if (eol < 0) return;
+        const len = Number(buf.toString('latin1', pos + 1, eol));
+        if (len < 0) { values.push(null); pos = eol + 2; continue; }
+        if (buf.length < eol + 2 + len + 2) return;
+        values.push(buf.toString('latin1', eol + 2, eol + 2 + len));
+        pos = eol + 2 + len + 2;
+      }
+      part.forEach((s, n) => { if (values[n] !== String(s)) missing++; });
+      buf = buf.subarray(pos);
+      chunk++;
+      send();
+    });
+  });
+}
+`;
+
+interface WriteLog {
+  acked: number[];
+  /** Acknowledgement times (ms since the epoch, the node's clock: the same host's clock here). */
+  ackTimes: number[];
+  errors: string[];
+}
+
+/** A writer running in the client pod; `stop()` ends it and returns what it saw. */
+class Writer {
+  private out = '';
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly closed: Promise<void>;
+  readonly prefix = `w${Math.random().toString(36).slice(2, 8)}`;
+
+  constructor(maxMs = 600_000) {
+    const p = platform();
+    this.child = spawn(p.kubectl, [
+      '--kubeconfig',
+      p.kubeconfig,
+      'exec',
+      '-i',
+      '-n',
+      ns,
+      'client',
+      '--',
+      'node',
+      '-e',
+      WRITER,
+      '--',
+      `${CACHE}.${ns}.svc.cluster.local`,
+      '6379',
+      this.prefix,
+      String(maxMs),
+    ]);
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
+    this.child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
+  }
+
+  /** What the writer reported so far. */
+  log(): WriteLog {
+    const acked: number[] = [];
+    const ackTimes: number[] = [];
+    const errors: string[] = [];
+    for (const line of this.out.split('\n')) {
+      const [kind, seq, t, ...why] = line.split(' ');
+      if (kind === 'A') {
+        acked.push(Number(seq));
+        ackTimes.push(Number(t));
+      } else if (kind === 'E') errors.push(`${seq} ${why.join(' ')}`);
+    }
+    return { acked, ackTimes, errors };
+  }
+
+  /** Waits until at least `n` more writes were acknowledged after time `since`. */
+  async acksAfter(since: number, n = 1, timeoutMs = 60_000): Promise<number> {
+    return await waitFor(
+      `${n} acknowledged write(s) after ${new Date(since).toISOString()}`,
+      async () => {
+        const later = this.log().ackTimes.filter((t) => t > since);
+        return later.length >= n ? later[0]! : undefined;
+      },
+      timeoutMs,
+      50,
+    );
+  }
+
+  async stop(): Promise<WriteLog> {
+    this.child.stdin.end();
+    await Promise.race([this.closed, new Promise((r) => setTimeout(r, 15_000))]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    expect(this.out).toMatch(/END\n$/);
+    return this.log();
+  }
+}
+
+/** Longest gap (ms) between two consecutive acknowledged writes. */
+function longestPause(log: WriteLog): number {
+  let max = 0;
+  for (let i = 1; i < log.ackTimes.length; i++) max = Math.max(max, log.ackTimes[i]! - log.ackTimes[i - 1]!);
+  return max;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function status(): Promise<CacheStatus> {
+  return ((await kube.getJson<{ status?: CacheStatus }>(ns, 'rcache', CACHE)).status ?? {}) as CacheStatus;
+}
+
+async function waitReady(n: number, timeoutMs = 180_000): Promise<CacheStatus> {
+  return await waitFor(
+    `${CACHE} Ready with ${n} nodes`,
+    async () => {
+      const s = await status();
+      return s.phase === 'Ready' && s.readyReplicas === n && s.nodes?.length === n ? s : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+/** Waits for a master other than `old` with a higher epoch; resolves with the status and when it was seen. */
+async function waitNewMaster(old: CacheStatus, timeoutMs = 60_000): Promise<{ s: CacheStatus; at: number }> {
+  return await waitFor(
+    `a master other than ${old.master?.pod}`,
+    async () => {
+      const s = await status();
+      return s.master?.pod !== old.master?.pod && (s.epoch ?? 0) > (old.epoch ?? 0)
+        ? { s, at: Date.now() }
+        : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+async function pods(): Promise<Pod[]> {
+  return (
+    await kube.getJson<{ items: Pod[] }>(ns, 'pods', '-l', `app.kubernetes.io/instance=${CACHE}`)
+  ).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** Every acknowledged write is on every node (retrying while replicas catch up). */
+async function expectAllAcknowledged(log: WriteLog, prefix: string): Promise<void> {
+  expect(log.acked.length).toBeGreaterThan(0);
+  const hosts = (await pods()).map((p) => `${p.status.podIP}:6379`);
+  let last: Record<string, number | string> = {};
+  await waitFor(
+    `all ${log.acked.length} acknowledged writes on ${hosts.join(', ')}`,
+    async () => {
+      const out = await kube.kubectl(
+        ['exec', '-i', '-n', ns, 'client', '--', 'node', '-e', VERIFY, '--', ...hosts],
+        JSON.stringify({ prefix, seqs: log.acked }),
+      );
+      last = JSON.parse(out) as Record<string, number | string>;
+      return Object.values(last).every((missing) => missing === 0);
+    },
+    30_000,
+    1000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; missing per node: ${JSON.stringify(last)}`);
+  });
+}
+
+async function infoField(pod: string, section: string, field: string): Promise<string | undefined> {
+  const text = String(await kube.redis(ns, pod, 'INFO', section));
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+}
+
+/** The host PID of the pod's server (PID 1 in its container), for signals only the node can send. */
+function hostPidOf(pod: Pod): number {
+  const id = pod.status.containerStatuses?.[0]?.containerID?.replace(/^[a-z]+:\/\//, '');
+  if (!id) throw new Error(`${pod.metadata.name} has no container ID`);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(id)) continue;
+      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      if (nspid?.trim().split(/\s+/).pop() === '1') return Number(entry);
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  throw new Error(`no host process for container ${id} of ${pod.metadata.name}`);
+}
+
+async function masterPod(): Promise<Pod> {
+  const s = await status();
+  const pod = (await pods()).find((p) => p.metadata.name === s.master?.pod);
+  if (!pod) throw new Error(`master ${s.master?.pod} not found`);
+  return pod;
+}
+
+beforeAll(async () => {
+  kube = Kube.fromContext();
+  helm = (await runOk('bash', [join(ROOT, 'tools/k8s-build.sh'), 'path', 'helm'])).trim();
+  opNs = await kube.createNamespace('rcache-system');
+  ns = await kube.createNamespace('rcache-ha');
+  const image = platform().image;
+  const colon = image.lastIndexOf(':');
+  await runOk(
+    helm,
+    [
+      '--kubeconfig',
+      platform().kubeconfig,
+      'install',
+      'rcache',
+      join(ROOT, 'charts/rcache'),
+      '--namespace',
+      opNs,
+      '--set',
+      `image.repository=${image.slice(0, colon)}`,
+      '--set',
+      `image.tag=${image.slice(colon + 1)}`,
+      '--wait',
+      '--timeout',
+      '3m',
+    ],
+    { timeoutMs: 240_000 },
+  );
+  await kube.apply(
+    ns,
+    `apiVersion: rcache.dev/v1alpha1
+kind: ReplicatedCache
+metadata: {name: ${CACHE}}
+spec: {replicas: 3, failover: {downAfterMillis: ${DOWN_AFTER_MS}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: client
+      image: ${image}
+      imagePullPolicy: IfNotPresent
+      command: [node, -e, "setInterval(() => {}, 1 << 30)"]
+`,
+  );
+  await kube.kubectl(['wait', '--for=condition=Ready', 'pod/client', '-n', ns, '--timeout=120s']);
+  await waitReady(3);
+});
+
+afterAll(async () => {
+  if (!kube) return;
+  await kube.deleteNamespace(ns);
+  await runOk(helm, [
+    '--kubeconfig',
+    platform().kubeconfig,
+    'uninstall',
+    'rcache',
+    '--namespace',
+    opNs,
+  ]).catch(() => undefined);
+  await kube.deleteNamespace(opNs);
+});
+
+describe('high availability under write load', () => {
+  it('delete the master pod (5 runs): the master Service accepts writes again within 2 s, no acknowledged write lost', async () => {
+    const recoveries: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const before = await waitReady(3);
+      const survivors = before.nodes!.filter((n) => n.name !== before.master!.pod).map((n) => n.name);
+      const syncBefore = new Map<string, { full: number; partial: number }>();
+      for (const pod of survivors)
+        syncBefore.set(pod, {
+          full: Number(await infoField(pod, 'stats', 'sync_full')),
+          partial: Number(await infoField(pod, 'stats', 'sync_partial_ok')),
+        });
+      const writer = new Writer();
+      await writer.acksAfter(Date.now(), 50);
+      const t0 = Date.now();
+      await kube.kubectl(['delete', 'pod', '-n', ns, before.master!.pod, '--wait=false']);
+      const { s } = await waitNewMaster(before);
+      const firstAck = await writer.acksAfter(t0);
+      recoveries.push(firstAck - t0);
+      await writer.acksAfter(Date.now(), 50);
+      const log = await writer.stop();
+      await waitReady(3);
+      await expectAllAcknowledged(log, writer.prefix);
+      // The survivors kept their data: the new master served partial resyncs, and at most one full
+      // sync — to the deleted pod, which came back empty.
+      const newMaster = s.master!.pod;
+      expect(survivors).toContain(newMaster);
+      const full = Number(await infoField(newMaster, 'stats', 'sync_full'));
+      const partial = Number(await infoField(newMaster, 'stats', 'sync_partial_ok'));
+      console.log(
+        `run ${run + 1}: ${before.master!.pod} deleted → writes accepted again after ${firstAck - t0} ms ` +
+          `(new master ${newMaster}; its sync_full ${syncBefore.get(newMaster)!.full}→${full}, ` +
+          `sync_partial_ok ${syncBefore.get(newMaster)!.partial}→${partial}; ${log.acked.length} acked writes, ` +
+          `${log.errors.length} unacknowledged)`,
+      );
+      expect(partial).toBeGreaterThan(syncBefore.get(newMaster)!.partial);
+      expect(full - syncBefore.get(newMaster)!.full).toBeLessThanOrEqual(1);
+    }
+    console.log(
+      `delete master: writes accepted again after p50 ${percentile(recoveries, 50)} ms, max ${Math.max(...recoveries)} ms`,
+    );
+    expect(Math.max(...recoveries)).toBeLessThanOrEqual(2000);
+  });
+
+  it.skipIf(!onThisHost)(
+    'kill -9 of the master server: failover, the restarted node rejoins as a replica and never serves as an empty master',
+    async () => {
+      const before = await waitReady(3);
+      const victim = await masterPod();
+      const restartsBefore = victim.status.containerStatuses?.[0]?.restartCount ?? 0;
+      const writer = new Writer();
+      await writer.acksAfter(Date.now(), 50);
+      const t0 = Date.now();
+      process.kill(hostPidOf(victim), 'SIGKILL');
+      const { s, at } = await waitNewMaster(before);
+      const firstAck = await writer.acksAfter(t0);
+      // While it comes back, the killed node must never be an unfenced master nor the Service's target.
+      const sightings: string[] = [];
+      await waitFor(
+        `${victim.metadata.name} restarted and following ${s.master!.pod}`,
+        async () => {
+          const pod = (await pods()).find((p) => p.metadata.name === victim.metadata.name);
+          if (pod?.metadata.labels?.['rcache.dev/role'] === 'master') sightings.push('labelled master');
+          const role = (await kube.redis(ns, victim.metadata.name, 'ROLE').catch(() => undefined)) as
+            | RespValue[]
+            | undefined;
+          const fenced = (await kube
+            .redis(ns, victim.metadata.name, 'CONFIG', 'GET', 'fenced')
+            .catch(() => undefined)) as RespValue[] | undefined;
+          if (role?.[0] === 'master' && fenced?.[1] !== 'yes') sightings.push('unfenced master');
+          return (
+            (pod?.status.containerStatuses?.[0]?.restartCount ?? 0) > restartsBefore &&
+            role?.[0] === 'slave' &&
+            role[1] === s.master!.address
+          );
+        },
+        120_000,
+        200,
+      );
+      const log = await writer.stop();
+      await waitReady(3);
+      await expectAllAcknowledged(log, writer.prefix);
+      console.log(
+        `kill -9 master: new master recorded after ${at - t0} ms, writes accepted again after ${firstAck - t0} ms ` +
+          `(${log.acked.length} acked writes)`,
+      );
+      expect(sightings).toEqual([]);
+    },
+  );
+
+  it.skipIf(!onThisHost)(
+    'a frozen master (SIGSTOP) is failed over after downAfterMillis and demoted when it resumes',
+    async () => {
+      const before = await waitReady(3);
+      const victim = await masterPod();
+      const pid = hostPidOf(victim);
+      const writer = new Writer();
+      await writer.acksAfter(Date.now(), 50);
+      const t0 = Date.now();
+      process.kill(pid, 'SIGSTOP');
+      let resumed = false;
+      try {
+        const { s, at } = await waitNewMaster(before, 30_000);
+        const firstAck = await writer.acksAfter(t0);
+        console.log(
+          `frozen master: new master recorded after ${at - t0} ms (downAfterMillis ${DOWN_AFTER_MS}), ` +
+            `writes accepted again after ${firstAck - t0} ms`,
+        );
+        // Detection takes downAfterMillis; allow one health period (500 ms) and the status write.
+        expect(at - t0).toBeLessThan(DOWN_AFTER_MS + 2000);
+        process.kill(pid, 'SIGCONT');
+        resumed = true;
+        const t1 = Date.now();
+        await waitFor(
+          `${victim.metadata.name} demoted to a replica of ${s.master!.pod}`,
+          async () => {
+            const role = (await kube.redis(ns, victim.metadata.name, 'ROLE')) as RespValue[];
+            return role[0] === 'slave' && role[1] === s.master!.address;
+          },
+          30_000,
+          200,
+        );
+        console.log(`frozen master resumed → demoted in ${Date.now() - t1} ms`);
+        await writer.acksAfter(Date.now(), 50);
+        const log = await writer.stop();
+        await waitReady(3);
+        await expectAllAcknowledged(log, writer.prefix);
+      } finally {
+        if (!resumed) process.kill(pid, 'SIGCONT');
+      }
+    },
+  );
+
+  it('rolling config upgrade under write load: replicas first, then a switchover, zero acknowledged writes lost', async () => {
+    await waitReady(3);
+    const oldUids = new Set((await pods()).map((p) => p.metadata.uid));
+    const writer = new Writer();
+    await writer.acksAfter(Date.now(), 50);
+    const t0 = Date.now();
+    await kube.kubectl([
+      'patch',
+      'rcache',
+      CACHE,
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { config: { hz: '20' } } }),
+    ]);
+    await waitFor(
+      'every pod replaced and the cache Ready',
+      async () => {
+        const ps = await pods();
+        const s = await status();
+        return (
+          ps.length === 3 &&
+          ps.every((p) => !oldUids.has(p.metadata.uid)) &&
+          s.phase === 'Ready' &&
+          s.readyReplicas === 3
+        );
+      },
+      300_000,
+      500,
+    );
+    await writer.acksAfter(Date.now(), 50);
+    const log = await writer.stop();
+    await expectAllAcknowledged(log, writer.prefix);
+    expect(await kube.redis(ns, (await status()).master!.pod, 'CONFIG', 'GET', 'hz')).toEqual(['hz', '20']);
+    const events = await kube.kubectl([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      `involvedObject.name=${CACHE}`,
+      '-o',
+      'jsonpath={range .items[*]}{.reason}{"\\n"}{end}',
+    ]);
+    console.log(
+      `rolling upgrade under load: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${log.acked.length} acked writes, ` +
+        `longest write pause ${longestPause(log)} ms, 0 lost`,
+    );
+    expect(events).toMatch(/RollingUpdate/);
+    expect(events).toMatch(/Switchover/);
+  });
+
+  it('scale down that removes the master ordinal, under write load: zero acknowledged writes lost', async () => {
+    await waitReady(3);
+    await kube.kubectl([
+      'annotate',
+      'rcache',
+      CACHE,
+      '-n',
+      ns,
+      '--overwrite',
+      `rcache.dev/switchover=${CACHE}-2`,
+    ]);
+    await waitFor(
+      'ha-2 is the master',
+      async () => (await status()).master?.pod === `${CACHE}-2`,
+      60_000,
+      200,
+    );
+    await kube.kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
+    await waitReady(3);
+    const writer = new Writer();
+    await writer.acksAfter(Date.now(), 50);
+    await kube.kubectl(['scale', 'rcache', CACHE, '-n', ns, '--replicas=2']);
+    await waitFor('2 pods', async () => (await pods()).length === 2, 120_000, 500);
+    const s = await waitReady(2);
+    expect([`${CACHE}-0`, `${CACHE}-1`]).toContain(s.master?.pod);
+    await writer.acksAfter(Date.now(), 50);
+    const log = await writer.stop();
+    await expectAllAcknowledged(log, writer.prefix);
+    console.log(
+      `scale-down removing the master: ${log.acked.length} acked writes, longest pause ${longestPause(log)} ms, 0 lost`,
+    );
+    await kube.kubectl(['scale', 'rcache', CACHE, '-n', ns, '--replicas=3']);
+    await waitReady(3);
+  });
+
+  it('ten failovers in a row converge every time', async () => {
+    const times: number[] = [];
+    const writer = new Writer();
+    for (let i = 0; i < 10; i++) {
+      const before = await waitReady(3);
+      const t0 = Date.now();
+      await kube.kubectl(['delete', 'pod', '-n', ns, before.master!.pod, '--wait=false']);
+      await waitNewMaster(before);
+      await writer.acksAfter(Date.now(), 5);
+      await waitReady(3);
+      times.push(Date.now() - t0);
+    }
+    const log = await writer.stop();
+    await expectAllAcknowledged(log, writer.prefix);
+    console.log(
+      `ten failovers: each back to Ready (3/3) in p50 ${percentile(times, 50)} ms, max ${Math.max(...times)} ms; ` +
+        `${log.acked.length} acked writes, longest pause ${longestPause(log)} ms, 0 lost`,
+    );
+  });
+
+  it('a bad upgrade (image that does not exist) stops before the master and reports Degraded; fixing it resumes', async () => {
+    const before = await waitReady(3);
+    const master = await masterPod();
+    await kube.kubectl([
+      'patch',
+      'rcache',
+      CACHE,
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { image: 'localhost/rcache:does-not-exist' } }),
+    ]);
+    const degraded = await waitFor(
+      'Degraded RolloutStuck',
+      async () => {
+        const s = await status();
+        return s.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True') ? s : undefined;
+      },
+      180_000,
+      500,
+    );
+    const condition = degraded.conditions!.find((c) => c.type === 'Degraded')!;
+    console.log(`bad upgrade: ${condition.reason}: ${condition.message}`);
+    expect(condition.reason).toBe('RolloutStuck');
+    expect(condition.message).toMatch(/ErrImagePull|ImagePullBackOff/);
+    // A few more health periods: the rollout must stay stopped with the master untouched.
+    await new Promise((r) => setTimeout(r, 5000));
+    const now = await pods();
+    const masterNow = now.find((p) => p.metadata.name === master.metadata.name)!;
+    expect(masterNow.metadata.uid).toBe(master.metadata.uid);
+    expect(masterNow.spec.containers[0]!.image).toBe(platform().image);
+    expect((await status()).master?.pod).toBe(before.master?.pod);
+    expect(now.filter((p) => p.spec.containers[0]!.image.endsWith(':does-not-exist')).length).toBe(1);
+    await kube.kubectl([
+      'patch',
+      'rcache',
+      CACHE,
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'remove', path: '/spec/image' }]),
+    ]);
+    // The stuck pod keeps its old template until it is replaced; the operator replaces it.
+    await waitFor(
+      'Ready again on the good image',
+      async () => {
+        const s = await status();
+        const ps = await pods();
+        return (
+          s.phase === 'Ready' &&
+          ps.length === 3 &&
+          ps.every((p) => p.spec.containers[0]!.image === platform().image)
+        );
+      },
+      180_000,
+      1000,
+    );
+  });
+});
