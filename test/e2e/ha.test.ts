@@ -229,10 +229,11 @@ class Writer {
   }
 }
 
-/** Longest gap (ms) between two consecutive acknowledged writes. */
-function longestPause(log: WriteLog): number {
+/** Longest gap (ms) between two consecutive acknowledged writes, counting gaps that end after `since`. */
+function longestPause(log: WriteLog, since = 0): number {
   let max = 0;
-  for (let i = 1; i < log.ackTimes.length; i++) max = Math.max(max, log.ackTimes[i]! - log.ackTimes[i - 1]!);
+  for (let i = 1; i < log.ackTimes.length; i++)
+    if (log.ackTimes[i]! > since) max = Math.max(max, log.ackTimes[i]! - log.ackTimes[i - 1]!);
   return max;
 }
 
@@ -410,10 +411,12 @@ describe('high availability under write load', () => {
       const t0 = Date.now();
       await kube.kubectl(['delete', 'pod', '-n', ns, before.master!.pod, '--wait=false']);
       const { s } = await waitNewMaster(before);
-      const firstAck = await writer.acksAfter(t0);
-      recoveries.push(firstAck - t0);
       await writer.acksAfter(Date.now(), 50);
       const log = await writer.stop();
+      // The pod goes away asynchronously (its preStop hands the role over first): the outage is the
+      // longest gap between acknowledged writes from the delete on.
+      const outage = longestPause(log, t0);
+      recoveries.push(outage);
       await waitReady(3);
       await expectAllAcknowledged(log, writer.prefix);
       // The survivors kept their data: the new master served partial resyncs, and at most one full
@@ -423,7 +426,7 @@ describe('high availability under write load', () => {
       const full = Number(await infoField(newMaster, 'stats', 'sync_full'));
       const partial = Number(await infoField(newMaster, 'stats', 'sync_partial_ok'));
       console.log(
-        `run ${run + 1}: ${before.master!.pod} deleted → writes accepted again after ${firstAck - t0} ms ` +
+        `run ${run + 1}: ${before.master!.pod} deleted → longest write outage ${outage} ms ` +
           `(new master ${newMaster}; its sync_full ${syncBefore.get(newMaster)!.full}→${full}, ` +
           `sync_partial_ok ${syncBefore.get(newMaster)!.partial}→${partial}; ${log.acked.length} acked writes, ` +
           `${log.errors.length} unacknowledged)`,
@@ -432,7 +435,7 @@ describe('high availability under write load', () => {
       expect(full - syncBefore.get(newMaster)!.full).toBeLessThanOrEqual(1);
     }
     console.log(
-      `delete master: writes accepted again after p50 ${percentile(recoveries, 50)} ms, max ${Math.max(...recoveries)} ms`,
+      `delete master: write outage p50 ${percentile(recoveries, 50)} ms, max ${Math.max(...recoveries)} ms over 5 runs`,
     );
     expect(Math.max(...recoveries)).toBeLessThanOrEqual(2000);
   });
@@ -476,8 +479,8 @@ describe('high availability under write load', () => {
       await waitReady(3);
       await expectAllAcknowledged(log, writer.prefix);
       console.log(
-        `kill -9 master: new master recorded after ${at - t0} ms, writes accepted again after ${firstAck - t0} ms ` +
-          `(${log.acked.length} acked writes)`,
+        `kill -9 master: new master recorded after ${at - t0} ms, first acknowledged write after ${firstAck - t0} ms, ` +
+          `longest write outage ${longestPause(log, t0)} ms (${log.acked.length} acked writes)`,
       );
       expect(sightings).toEqual([]);
     },
