@@ -81,7 +81,10 @@ export const ReplicatedCacheSpec = z.object({
   maxmemoryPolicy: evictionPolicy.default('noeviction'),
   config: z
     .record(z.string().max(128), z.string().max(MAX_CONFIG_VALUE))
-    .refine((c) => Object.keys(c).length <= MAX_CONFIG_DIRECTIVES, `at most ${MAX_CONFIG_DIRECTIVES} directives`)
+    .refine(
+      (c) => Object.keys(c).length <= MAX_CONFIG_DIRECTIVES,
+      `at most ${MAX_CONFIG_DIRECTIVES} directives`,
+    )
     .default({})
     .describe(
       'Extra redis.conf directives; replication, network and auth directives are managed by the operator.',
