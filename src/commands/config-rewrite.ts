@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { allDirectives, type Config, findDirective } from '../config/config.js';
 import type { Directive } from '../config/directives.js';
 import { splitInline } from '../resp/request-parser.js';
+import { reprString } from './util.js';
 
 /**
  * CONFIG REWRITE, after Redis's rewriteConfig: the file keeps its comments, its unknown lines and its
@@ -125,7 +126,7 @@ function formatValue(d: Directive, value: string | number | boolean): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number') return d.type === 'int' && d.memory ? formatMemory(value) : String(value);
   if (d.type === 'enum') return value;
-  return quote(value);
+  return reprString(value);
 }
 
 /** Redis's rewriteConfigFormatMemory: the largest of gb/mb/kb that divides the value exactly. */
@@ -138,21 +139,4 @@ function formatMemory(bytes: number): string {
   if (bytes === 0) return '0';
   for (const [unit, size] of units) if (bytes % size === 0) return `${bytes / size}${unit}`;
   return String(bytes);
-}
-
-/** A double-quoted string with C escapes (Redis's sdscatrepr), readable back by the config parser. */
-function quote(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch === 34 || ch === 92) out += `\\${s[i]}`;
-    else if (ch === 10) out += '\\n';
-    else if (ch === 13) out += '\\r';
-    else if (ch === 9) out += '\\t';
-    else if (ch === 7) out += '\\a';
-    else if (ch === 8) out += '\\b';
-    else if (ch < 32 || ch > 126) out += `\\x${ch.toString(16).padStart(2, '0')}`;
-    else out += s[i];
-  }
-  return `${out}"`;
 }

@@ -4,7 +4,7 @@ import type { Client } from '../server/client.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 import { scanCollection } from './sets.js';
 import { type CommandSpec, cmd } from './table.js';
-import { Err, parseInt64, parseLong } from './util.js';
+import { Err, parseInt64, parseLong, readTyped, writeTyped } from './util.js';
 
 /*
  * The hash commands, following Redis 7.0's t_hash.c. A HashValue is a Map, so fields keep insertion
@@ -17,18 +17,12 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /** The hash at key for reading: undefined when missing, null after replying WRONGTYPE. */
 function readHash(c: Client, key: string): HashValue | undefined | null {
-  const v = c.db.lookupRead(key);
-  if (v === undefined || v instanceof HashValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return readTyped(c, key, HashValue);
 }
 
 /** The hash at key for changing in place: undefined when missing, null after replying WRONGTYPE. */
 function writeHash(c: Client, key: string): HashValue | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined || v instanceof HashValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return writeTyped(c, key, HashValue);
 }
 
 /**

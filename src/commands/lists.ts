@@ -1,7 +1,7 @@
 import { ListValue } from '../keyspace/list.js';
 import type { Client } from '../server/client.js';
 import { type CommandSpec, cmd } from './table.js';
-import { blockingDeadline, clampRange, Err, parseLong } from './util.js';
+import { blockingDeadline, clampRange, Err, parseLong, readTyped, writeTyped } from './util.js';
 
 /*
  * The list commands, following Redis 7.0's t_list.c: argument checks in the same order (so the same
@@ -18,18 +18,12 @@ type End = typeof HEAD | typeof TAIL;
 
 /** The list at key for reading: undefined when missing, null after replying WRONGTYPE. */
 function readList(c: Client, key: string): ListValue | undefined | null {
-  const v = c.db.lookupRead(key);
-  if (v === undefined || v instanceof ListValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return readTyped(c, key, ListValue);
 }
 
 /** The list at key for changing in place: undefined when missing, null after replying WRONGTYPE. */
 function writeList(c: Client, key: string): ListValue | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined || v instanceof ListValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return writeTyped(c, key, ListValue);
 }
 
 function pop(list: ListValue, end: End): string {

@@ -3,7 +3,7 @@ import { parseScanArguments, parseScanCursor, type Scannable, scanCursorsFor } f
 import { type RedisValue, SetValue } from '../keyspace/values.js';
 import type { Client } from '../server/client.js';
 import { type CommandSpec, cmd } from './table.js';
-import { Err, globMatch, parseInt64 } from './util.js';
+import { Err, globMatch, parseInt64, readTyped, writeTyped } from './util.js';
 
 /*
  * Random members. SetValue is a JS Set: compact (V8's ordered hash table, about 3 pointer-sized slots
@@ -134,17 +134,11 @@ function randomDistinct(set: SetValue, count: number): string[] {
 // ---- lookups ---------------------------------------------------------------------------------------
 
 function readSet(c: Client, key: string): SetValue | undefined | null {
-  const v = c.db.lookupRead(key);
-  if (v === undefined || v instanceof SetValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return readTyped(c, key, SetValue);
 }
 
 function writeSet(c: Client, key: string): SetValue | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined || v instanceof SetValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return writeTyped(c, key, SetValue);
 }
 
 /** A set reply: `~` in RESP3, an array in RESP2. */

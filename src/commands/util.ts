@@ -171,6 +171,28 @@ function matchFrom(p: string, pi: number, s: string, si: number, nocase: boolean
   return si === s.length;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: any constructor of a value class
+type ValueClass<T> = abstract new (...args: any[]) => T;
+
+/**
+ * The value at `key` for reading, when it is of the given type: undefined when the key is missing,
+ * null after replying WRONGTYPE (Redis's lookupKeyReadOrReply + checkType).
+ */
+export function readTyped<T>(c: Client, key: string, type: ValueClass<T>): T | undefined | null {
+  const v = c.db.lookupRead(key);
+  if (v === undefined || v instanceof type) return v as T | undefined;
+  c.out.error(Err.wrongType);
+  return null;
+}
+
+/** Like readTyped, for changing the value in place (the caller then calls `c.db.modified(key)`). */
+export function writeTyped<T>(c: Client, key: string, type: ValueClass<T>): T | undefined | null {
+  const v = c.db.lookupWrite(key);
+  if (v === undefined || v instanceof type) return v as T | undefined;
+  c.out.error(Err.wrongType);
+  return null;
+}
+
 /** The type check every typed command starts with: replies WRONGTYPE and returns false on mismatch. */
 export function checkType<T>(
   c: Client,
@@ -180,6 +202,23 @@ export function checkType<T>(
   if (value === undefined || guard(value)) return true;
   c.out.error(Err.wrongType);
   return false;
+}
+
+/** A double-quoted string with C escapes, as Redis's sdscatrepr writes it (MONITOR, CONFIG REWRITE). */
+export function reprString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch === 34 || ch === 92) out += `\\${s[i]}`;
+    else if (ch === 10) out += '\\n';
+    else if (ch === 13) out += '\\r';
+    else if (ch === 9) out += '\\t';
+    else if (ch === 7) out += '\\a';
+    else if (ch === 8) out += '\\b';
+    else if (ch < 32 || ch > 126) out += `\\x${ch.toString(16).padStart(2, '0')}`;
+    else out += s[i];
+  }
+  return `${out}"`;
 }
 
 /** Formats a bigint/number integer result the way Redis stores it as a string. */

@@ -14,7 +14,7 @@ import { formatDouble } from '../resp/reply-writer.js';
 import type { Client } from '../server/client.js';
 import { MAX_REPEATED_PICKS, scanCollection } from './sets.js';
 import { type CommandSpec, cmd } from './table.js';
-import { Err, parseInt64, parseLong } from './util.js';
+import { Err, parseInt64, parseLong, readTyped, writeTyped } from './util.js';
 
 // ---- argument parsing, as Redis's C library calls do it ---------------------------------------------
 
@@ -203,17 +203,11 @@ function timeoutArg(c: Client, s: string): number | undefined {
 
 /** The zset at key for reading: undefined when missing, null after replying WRONGTYPE. */
 function readZset(c: Client, key: string): SortedSetValue | undefined | null {
-  const v = c.db.lookupRead(key);
-  if (v === undefined || v instanceof SortedSetValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return readTyped(c, key, SortedSetValue);
 }
 
 function writeZset(c: Client, key: string): SortedSetValue | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined || v instanceof SortedSetValue) return v;
-  c.out.error(Err.wrongType);
-  return null;
+  return writeTyped(c, key, SortedSetValue);
 }
 
 /** Members with optional scores, the shape of ZRANGE & co: RESP3 nests [member, score] pairs. */

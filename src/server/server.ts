@@ -1,6 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { allCommands } from '../commands/index.js';
 import { type Command, CommandTable } from '../commands/table.js';
+import { reprString } from '../commands/util.js';
 import type { Config } from '../config/config.js';
 import { Database, type KeyspaceHooks } from '../keyspace/db.js';
 import { MemoryManager } from '../keyspace/memory.js';
@@ -273,7 +274,7 @@ export class Server implements KeyspaceHooks {
   feedMonitors(c: Client, argv: string[]): void {
     const now = Date.now();
     const who = c.flags.master ? 'master' : c.socket ? c.address : 'lua';
-    const line = `${Math.floor(now / 1000)}.${String((now % 1000) * 1000).padStart(6, '0')} [${c.db.id} ${who}] ${argv.map(quoteForMonitor).join(' ')}`;
+    const line = `${Math.floor(now / 1000)}.${String((now % 1000) * 1000).padStart(6, '0')} [${c.db.id} ${who}] ${argv.map(reprString).join(' ')}`;
     for (const m of this.monitors) m.out.status(line);
   }
 
@@ -687,22 +688,6 @@ class NoReplication implements ReplicationRole {
   cron(): void {}
   clientClosed(): void {}
   async shutdown(): Promise<void> {}
-}
-
-function quoteForMonitor(arg: string): string {
-  let out = '"';
-  for (let i = 0; i < arg.length; i++) {
-    const ch = arg.charCodeAt(i);
-    if (ch === 34 || ch === 92) out += `\\${arg[i]}`;
-    else if (ch === 10) out += '\\n';
-    else if (ch === 13) out += '\\r';
-    else if (ch === 9) out += '\\t';
-    else if (ch === 7) out += '\\a';
-    else if (ch === 8) out += '\\b';
-    else if (ch < 32 || ch > 126) out += `\\x${ch.toString(16).padStart(2, '0')}`;
-    else out += arg[i];
-  }
-  return `${out}"`;
 }
 
 /** Redis's `bind` list: `*` is every IPv4 address, `::*` every IPv6 one, `-` marks an optional address. */
