@@ -21,7 +21,7 @@ function del(c: Client, argv: string[]): void {
 /** EXISTS counts a key once per mention, without touching LRU/LFU data. */
 function exists(c: Client, argv: string[]): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (c.db.exists(argv[i]!)) n++;
+  for (let i = 1; i < argv.length; i++) if (c.db.lookupReadNoTouch(argv[i]!) !== undefined) n++;
   c.out.integer(n);
 }
 
@@ -33,7 +33,7 @@ function touch(c: Client, argv: string[]): void {
 }
 
 function type(c: Client, argv: string[]): void {
-  const v = c.db.peek(argv[1]!);
+  const v = c.db.lookupReadNoTouch(argv[1]!);
   c.out.status(v === undefined ? 'none' : typeOf(v));
 }
 
@@ -136,7 +136,7 @@ const pexpireat = (c: Client, argv: string[]) => expireGeneric(c, argv, false, f
  * the nearest, as Redis does ((ms + 500) / 1000).
  */
 function ttlGeneric(c: Client, key: string, ms: boolean, absolute: boolean): void {
-  if (c.db.peek(key) === undefined) {
+  if (c.db.lookupReadNoTouch(key) === undefined) {
     c.out.integer(-2);
     return;
   }
@@ -413,7 +413,7 @@ function lfuPolicy(c: Client): boolean {
 
 /** The value for OBJECT: no LRU/LFU update, a null reply when missing. */
 function objectLookup(c: Client, key: string): ReturnType<Database['peek']> {
-  const v = c.db.peek(key);
+  const v = c.db.lookupReadNoTouch(key);
   if (v === undefined) c.out.nullBulk();
   return v;
 }

@@ -22,6 +22,8 @@ export interface KeyspaceHooks {
   ready(db: Database, key: string): void;
   /** A key expired on access or by the active cycle: replicas and the backlog must see a DEL. */
   expired(db: Database, key: string): void;
+  /** INFO stats keyspace_hits / keyspace_misses, counted by read lookups as Redis does. */
+  readonly stats: { keyspaceHits: number; keyspaceMisses: number };
 }
 
 /** One of the numbered databases: the key→value dictionary and the key→expire-time dictionary. */
@@ -70,13 +72,32 @@ export class Database {
 
   /** Looks a key up for reading. Returns undefined for missing and expired keys. */
   lookupRead(key: string): RedisValue | undefined {
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
+      this.hooks.stats.keyspaceMisses++;
+      return undefined;
+    }
     const value = this.dict.get(key);
-    if (this.access !== undefined && value !== undefined) this.access.touch(key, this.hooks.now());
+    if (value === undefined) {
+      this.hooks.stats.keyspaceMisses++;
+      return undefined;
+    }
+    this.hooks.stats.keyspaceHits++;
+    if (this.access !== undefined) this.access.touch(key, this.hooks.now());
     return value;
   }
 
-  /** Looks a key up without touching LRU/LFU data (Redis's LOOKUP_NOTOUCH: TYPE, TTL, OBJECT...). */
+  /**
+   * A read that counts in keyspace_hits/misses but leaves LRU/LFU data alone (Redis's LOOKUP_NOTOUCH:
+   * EXISTS, TYPE, TTL, OBJECT).
+   */
+  lookupReadNoTouch(key: string): RedisValue | undefined {
+    const value = this.peek(key);
+    if (value === undefined) this.hooks.stats.keyspaceMisses++;
+    else this.hooks.stats.keyspaceHits++;
+    return value;
+  }
+
+  /** Looks a key up for the server's own purposes: no statistics, no LRU/LFU update. */
   peek(key: string): RedisValue | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     return this.dict.get(key);

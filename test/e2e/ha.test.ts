@@ -217,7 +217,13 @@ class Writer {
       },
       timeoutMs,
       50,
-    );
+    ).catch((err: Error) => {
+      const log = this.log();
+      throw new Error(
+        `${err.message}; ${log.acked.length} acked so far, last errors: ${log.errors.slice(-5).join('; ')}; ` +
+          `writer output tail: ${JSON.stringify(this.out.slice(-300))}`,
+      );
+    });
   }
 
   async stop(): Promise<WriteLog> {

@@ -24,6 +24,7 @@ function quietHooks(): KeyspaceHooks {
     modified() {},
     ready() {},
     expired() {},
+    stats: { keyspaceHits: 0, keyspaceMisses: 0 },
   };
 }
 
