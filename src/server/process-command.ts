@@ -29,18 +29,14 @@ export function processCommand(server: Server, c: Client, argv: string[]): void 
   const name = argv[0]!;
   let cmd = server.lookupCommand(name);
   if (cmd === undefined) {
-    reject(server, c, unknownCommandError(name, argv));
+    reject(c, unknownCommandError(name, argv));
     return;
   }
   if (cmd.subcommands !== undefined && argv.length >= 2) {
     const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
     if (sub === undefined) {
       if (cmd.spec.handler === undefined || argv[1]!.toLowerCase() !== 'help') {
-        reject(
-          server,
-          c,
-          `ERR unknown subcommand '${truncate(argv[1]!)}'. Try ${cmd.name.toUpperCase()} HELP.`,
-        );
+        reject(c, `ERR unknown subcommand '${truncate(argv[1]!)}'. Try ${cmd.name.toUpperCase()} HELP.`);
         return;
       }
     } else {
@@ -49,32 +45,31 @@ export function processCommand(server: Server, c: Client, argv: string[]): void 
   }
   const arity = cmd.spec.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-    reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
+    reject(c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
     return;
   }
   if (!c.authenticated && !cmd.noAuth) {
-    reject(server, c, 'NOAUTH Authentication required.', cmd);
+    reject(c, 'NOAUTH Authentication required.', cmd);
     return;
   }
   if (c.multi !== undefined && cmd.noMulti) {
-    reject(server, c, 'ERR Command not allowed inside a transaction', cmd);
+    reject(c, 'ERR Command not allowed inside a transaction', cmd);
     return;
   }
   const policy = server.policyRejection(c, cmd);
   if (policy !== undefined) {
-    reject(server, c, policy, cmd);
+    reject(c, policy, cmd);
     return;
   }
   if (c.resp === 2 && c.inPubSub && !PUBSUB_ALLOWED.has(cmd.parent?.name ?? cmd.name)) {
     reject(
-      server,
       c,
       `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
     );
     return;
   }
   if (c.flags.replica && (cmd.write || cmd.mayReplicate || cmd.spec.flags.includes('readonly'))) {
-    reject(server, c, "ERR Replica can't interact with the keyspace", cmd);
+    reject(c, "ERR Replica can't interact with the keyspace", cmd);
     return;
   }
   if (!c.flags.replica && !c.flags.master && server.isPaused(cmd)) {
@@ -138,7 +133,7 @@ export function call(server: Server, c: Client, cmd: Command, argv: string[]): v
  * Replies with an error and, inside MULTI, dooms the transaction (EXECABORT). The error reply itself
  * counts in INFO errorstats; a known command also counts it as rejected_calls in commandstats.
  */
-function reject(_server: Server, c: Client, message: string, cmd?: Command): void {
+function reject(c: Client, message: string, cmd?: Command): void {
   if (c.multi !== undefined) c.multiAborted = true;
   if (cmd !== undefined) cmd.rejectedCalls++;
   c.out.error(message);
