@@ -3,6 +3,7 @@ import { allCommands } from '../commands/index.js';
 import { type Command, CommandTable } from '../commands/table.js';
 import { reprString } from '../commands/util.js';
 import type { Config } from '../config/config.js';
+import { ActiveExpire } from '../keyspace/active-expire.js';
 import { Database, type KeyspaceHooks } from '../keyspace/db.js';
 import { MemoryManager } from '../keyspace/memory.js';
 import type { Logger, LogLevel } from '../log.js';
@@ -98,10 +99,6 @@ export class Server implements KeyspaceHooks {
   private readonly pendingOps: PropagatedOp[] = [];
   private readonly netServers: NetServer[] = [];
   private cronTimer: NodeJS.Timeout | undefined;
-  private readonly expireCursors = new Map<
-    Database,
-    { map: Map<string, number>; it: Iterator<[string, number]> }
-  >();
   requiresAuth = false;
   /**
    * Started without a role (the operator's nodes start so): refuses writes and refuses to feed replicas
@@ -118,6 +115,7 @@ export class Server implements KeyspaceHooks {
   readonly infoSections = new Map<string, () => string[]>();
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's expiry cycle off (tests rely on lazy expiry only). */
   activeExpireEnabled = true;
+  private readonly activeExpire = new ActiveExpire(this);
   /** Extra per-turn work registered by subsystems (replication ACK batching, etc.). */
   readonly afterTurn: (() => void)[] = [];
   shuttingDown = false;
@@ -571,7 +569,7 @@ export class Server implements KeyspaceHooks {
   /** Periodic work (Redis's serverCron): expiry, timeouts, replication heartbeats. */
   cron(): void {
     const now = this.updateClock();
-    if (!this.isReplica() && this.activeExpireEnabled) this.activeExpireCycle(now);
+    if (!this.isReplica() && this.activeExpireEnabled) this.activeExpire.cycle(now);
     this.stats.sample(now);
     const timedOut = this.blocking.expire(now);
     const idleTimeout = this.config.num('timeout');
@@ -593,41 +591,6 @@ export class Server implements KeyspaceHooks {
     this.replication.cron();
     for (const c of timedOut) this.processQueue(c);
     this.endTurn();
-  }
-
-  /**
-   * Active expiry: walks each db's TTL table with a resumable cursor, deleting expired keys, within a
-   * time budget of a quarter of the cron period (Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
-   */
-  private activeExpireCycle(now: number): void {
-    const budgetMs = Math.max(1, Math.floor(250 / this.config.num('hz')));
-    const start = performance.now();
-    for (const db of this.dbs) {
-      if (db.expires.size === 0) continue;
-      let cursor = this.expireCursors.get(db);
-      if (!cursor || cursor.map !== db.expires) {
-        cursor = { map: db.expires, it: db.expires.entries() };
-        this.expireCursors.set(db, cursor);
-      }
-      let checked = 0;
-      const limit = Math.min(db.expires.size, 2000);
-      while (checked < limit) {
-        const next = cursor.it.next();
-        if (next.done) {
-          // Wrap around: a pass that started mid-table still gets to look at every key.
-          cursor.it = db.expires.entries();
-          if (db.expires.size === 0) break;
-          continue;
-        }
-        checked++;
-        const [key, when] = next.value;
-        if (when <= now) {
-          db.deleteExpired(key);
-          this.flushPropagation();
-        }
-        if ((checked & 63) === 0 && performance.now() - start > budgetMs) return;
-      }
-    }
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------
