@@ -144,7 +144,7 @@ function parseDirectiveValue(d: Directive, args: string[]): ConfigValue {
         throw new ConfigError("argument couldn't be parsed into an integer");
       if (n < d.min || n > d.max)
         throw new ConfigError(`argument must be between ${d.min} and ${d.max} inclusive`);
-      return n;
+      return d.clamp ? Math.min(d.clamp[1], Math.max(d.clamp[0], n)) : n;
     }
   }
 }

@@ -29,6 +29,8 @@ export interface IntDirective extends BaseDirective {
   max: number;
   /** Accepts memory units (1gb, 100mb, 64k) as Redis's MEMORY_CONFIG does. */
   memory?: boolean;
+  /** Valid values outside this range are stored clamped into it (Redis's hz). */
+  clamp?: readonly [number, number];
 }
 export interface BoolDirective extends BaseDirective {
   type: 'bool';
@@ -134,14 +136,15 @@ export const DIRECTIVES: readonly Directive[] = [
   int('maxclients', 10000, 1, LLONG_MAX),
   mem('maxmemory', 0),
   enumd('maxmemory-policy', 'noeviction', EVICTION_POLICIES),
-  int('maxmemory-samples', 5, 1, 64),
+  int('maxmemory-samples', 5, 1, 2147483647),
   int('maxmemory-eviction-tenacity', 10, 0, 100),
   int('lfu-log-factor', 10, 0, 2147483647),
   int('lfu-decay-time', 1, 0, 2147483647),
   mem('proto-max-bulk-len', 512 * 1024 * 1024, { min: 1024 * 1024 }),
   mem('client-query-buffer-limit', 1024 * 1024 * 1024, { min: 1024 * 1024 }),
   // expiry
-  int('hz', 10, 1, 500),
+  // Redis accepts any value and clamps it to the range the server loop supports.
+  int('hz', 10, 0, 2147483647, { clamp: [1, 500] }),
   bool('dynamic-hz', true),
   int('active-expire-effort', 1, 1, 10),
   // snapshots
