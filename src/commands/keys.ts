@@ -512,7 +512,7 @@ export const keyCommands: CommandSpec[] = [
   cmd('expiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', expiretime),
   cmd('pexpiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', pexpiretime),
   cmd('persist', 2, ['write', 'fast'], [1, 1, 1], 'generic', persist),
-  cmd('keys', 2, ['readonly'], NO_KEYS, 'generic', keys),
+  cmd('keys', 2, ['readonly'], NO_KEYS, 'generic', keys, { acl: ['dangerous'] }),
   cmd('scan', -2, ['readonly'], NO_KEYS, 'generic', scan),
   cmd('randomkey', 1, ['readonly'], NO_KEYS, 'generic', randomkey),
   cmd('rename', 3, ['write'], [1, 2, 1], 'generic', rename),

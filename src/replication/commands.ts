@@ -156,7 +156,9 @@ export const replicationCommands: CommandSpec[] = [
   cmd('replconf', -1, ['admin', 'noscript', 'loading', 'stale', 'allow_busy'], NO_KEYS, 'server', replconf),
   cmd('psync', -3, syncFlags, NO_KEYS, 'server', sync),
   cmd('sync', 1, syncFlags, NO_KEYS, 'server', sync),
-  cmd('wait', 3, ['noscript'], NO_KEYS, 'generic', wait),
+  cmd('wait', 3, ['noscript'], NO_KEYS, 'connection', wait),
   cmd('failover', -1, ['admin', 'noscript', 'stale'], NO_KEYS, 'server', failover),
-  cmd('role', 1, ['noscript', 'loading', 'stale', 'fast'], NO_KEYS, 'server', role),
+  cmd('role', 1, ['noscript', 'loading', 'stale', 'fast'], NO_KEYS, 'server', role, {
+    acl: ['admin', 'dangerous'],
+  }),
 ];
