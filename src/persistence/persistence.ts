@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { afterFlushAll } from '../commands/server-keyspace.js';
 import type { Command } from '../commands/table.js';
 import { RdbError } from '../rdb/index.js';
 import { RdbWriter, redisAuxFields } from '../rdb/writer.js';
@@ -371,6 +372,21 @@ export function persistenceOf(server: Server): Persistence {
   }
   return p;
 }
+
+/**
+ * FLUSHALL with save points configured persists the now empty dataset at once, stopping a background
+ * save in progress, as Redis 7.0 does: a restart must not bring the flushed keys back.
+ */
+afterFlushAll.push((server) => {
+  const p = instances.get(server);
+  if (p === undefined || !p.hasSavePoints) return;
+  void p.abortBgsave();
+  try {
+    p.saveSync();
+  } catch (err) {
+    server.log.warning(`Error saving the DB after FLUSHALL: ${(err as Error).message}`);
+  }
+});
 
 /**
  * What rcache-server does at startup (bootstrap.ts): load the RDB, then save automatically by the

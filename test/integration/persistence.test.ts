@@ -90,6 +90,19 @@ describe('SAVE and restart', () => {
     );
   });
 
+  it('FLUSHALL with save points configured saves the empty dataset at once, so a restart keeps it empty', async () => {
+    const dir = newDir();
+    const first = await start(dir, { save: '3600 1' });
+    const r = connect(first.port);
+    await r.set('k', 'v');
+    expect(await r.save()).toBe('OK');
+    await r.set('k2', 'v2');
+    expect(await r.flushall()).toBe('OK');
+    await first.close();
+    const second = await start(dir);
+    expect(second.server.dbs[0]!.size).toBe(0);
+  });
+
   it('drops keys already expired in the file on a master (and counts them)', async () => {
     const dir = newDir();
     let now = Date.now();
