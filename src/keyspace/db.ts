@@ -37,6 +37,12 @@ export class Database {
   usedBytes = 0;
   /** The dict usedBytes describes: one swapped in wholesale (RDB load, SWAPDB) gets re-measured. */
   accountedDict: Map<string, RedisValue> | undefined;
+  /**
+   * Collections changed in place since their size was last estimated, by key. Re-estimating on every
+   * change would cost a sampling pass per write; instead `settleAccounting` does it when the figure is
+   * read (INFO, the maxmemory check), once per changed collection.
+   */
+  private unsettled: Map<string, RedisValue> | undefined;
   /** Per-key access data, present only while an LRU/LFU maxmemory-policy is selected. */
   access: AccessTracker | undefined;
 
@@ -126,8 +132,21 @@ export class Database {
   /** Signals an in-place change to a value obtained from lookupWrite. */
   modified(key: string): void {
     const value = this.dict.get(key);
-    if (value !== undefined && typeof value !== 'string') this.usedBytes += reaccountValue(value);
+    if (value !== undefined && typeof value !== 'string') (this.unsettled ??= new Map()).set(key, value);
     this.hooks.modified(this, key);
+  }
+
+  /**
+   * Brings usedBytes up to date with collections changed in place. A collection deleted or replaced
+   * since was already subtracted at its last estimate, which keeps the sum exact; it is skipped here.
+   */
+  settleAccounting(): void {
+    const pending = this.unsettled;
+    if (pending === undefined) return;
+    this.unsettled = undefined;
+    for (const [key, value] of pending) {
+      if (this.dict.get(key) === value) this.usedBytes += reaccountValue(value);
+    }
   }
 
   /** Adds a key that the caller knows is absent. */
@@ -221,6 +240,7 @@ export class Database {
     this.dict = new Map();
     this.expires = new Map();
     this.usedBytes = 0;
+    this.unsettled = undefined;
     this.accountedDict = this.dict;
     this.access?.clear();
     return n;

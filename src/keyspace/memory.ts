@@ -179,6 +179,7 @@ function sampleEntries(
  * (an RDB load, a full sync, SWAPDB): O(n), once per replacement.
  */
 function remeasure(db: Database): void {
+  db.settleAccounting();
   let bytes = db.expires.size * EXPIRE_ENTRY_BYTES;
   for (const [key, value] of db.dict) bytes += keyBytes(key) + accountValue(value);
   db.usedBytes = bytes;
@@ -190,6 +191,7 @@ function remeasure(db: Database): void {
 /** The estimated bytes of one database: its entries plus its tables. */
 export function databaseBytes(db: Database): number {
   if (db.accountedDict !== db.dict) remeasure(db);
+  else db.settleAccounting();
   return (
     db.usedBytes +
     mapTableBytes(db.dict.size) +

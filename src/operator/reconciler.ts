@@ -357,7 +357,9 @@ export class Reconciler {
     const ip = this.deps.nodeAddress ? this.deps.nodeAddress(pod) : status?.podIP;
     const healthKey = `${key}/${podName}`;
     let state: NodeState | undefined;
-    if (ip && !terminating) {
+    // Terminating pods are asked too: a master being deleted still serves until its preStop hook has
+    // handed the role over, and the topology decision must know that to wait for it (see topology.ts).
+    if (ip) {
       let client: NodeClient | undefined;
       try {
         client = await NodeClient.connect(ip, REDIS_PORT, NODE_TIMEOUT_MS, password);

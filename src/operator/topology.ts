@@ -70,6 +70,20 @@ export function decideTopology(input: TopologyInput): TopologyDecision {
   let masterChanged = false;
   let problem: string | undefined;
 
+  if (
+    current?.terminating &&
+    current.reachable &&
+    current.role === 'master' &&
+    current.fenced !== true &&
+    !input.nodes.some((n) => n.pod !== current.pod && isHealthyMaster(n))
+  ) {
+    // The master's pod is being deleted but its server still accepts writes: its preStop hook is handing
+    // the role over (every acknowledged write reaches the target first). Promoting a replica now would
+    // race with that handover and miss the writes the old master still acknowledges. Wait until it has
+    // handed over (another node is master) or stopped answering (then fail over as usual).
+    return { master: undefined, masterChanged: false, actions: [] };
+  }
+
   if (current && isHealthyMaster(current)) {
     master = current.pod;
   } else if (

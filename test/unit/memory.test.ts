@@ -136,6 +136,7 @@ describe('memory accounting', () => {
         const db = new Database(0, quietHooks());
         for (const op of ops) {
           apply(db, op);
+          db.settleAccounting();
           expect(db.usedBytes).toBe(recompute(db));
         }
         for (const k of [...db.dict.keys()]) db.delete(k);
@@ -217,8 +218,21 @@ describe('memory accounting', () => {
     const first = accountedBytes(l);
     for (let i = 0; i < 100; i++) l.pushTail('abcdefgh');
     db.modified('l');
+    db.settleAccounting();
     expect(accountedBytes(l)).toBeGreaterThan(first);
     db.delete('l');
+    expect(db.usedBytes).toBe(0);
+  });
+
+  it('settles in-place changes lazily: a collection changed then deleted before settling leaves no trace', () => {
+    const db = new Database(0, quietHooks());
+    const l = new ListValue();
+    l.pushTail('abc');
+    db.add('l', l);
+    for (let i = 0; i < 100; i++) l.pushTail('abcdefgh');
+    db.modified('l');
+    db.delete('l');
+    db.settleAccounting();
     expect(db.usedBytes).toBe(0);
   });
 });

@@ -61,7 +61,13 @@ describe('topology decision', () => {
 
   it('promotes the replica with the highest offset when the master pod is gone (ties: lowest ordinal)', () => {
     const nodes = [
-      node(0, { terminating: true, role: 'master', masterHost: undefined }),
+      node(0, {
+        terminating: true,
+        reachable: false,
+        unreachableForMs: 5000,
+        role: undefined,
+        masterHost: undefined,
+      }),
       node(1, { offset: 90 }),
       node(2, { offset: 120 }),
       node(3, { offset: 120 }),
@@ -122,6 +128,21 @@ describe('topology decision', () => {
     const d = decideTopology(input(nodes, { currentMaster: 'c-2', desired: 2 }));
     expect(d.actions).toEqual([
       { kind: 'switchover', from: 'c-2', to: 'c-1', reason: 'scale down removes c-2' },
+    ]);
+  });
+
+  it('waits while a master being deleted still serves (its preStop hands the role over), then adopts the new master', () => {
+    const serving = [node(0, { terminating: true, role: 'master', masterHost: undefined }), node(1), node(2)];
+    expect(decideTopology(input(serving))).toEqual({ master: undefined, masterChanged: false, actions: [] });
+    const handedOver = [
+      node(0, { terminating: true, role: 'replica', masterHost: hostOf('c-1') }),
+      node(1, { role: 'master', masterHost: undefined }),
+      node(2),
+    ];
+    const d = decideTopology(input(handedOver));
+    expect(d).toMatchObject({ master: 'c-1', masterChanged: true });
+    expect(d.actions).toEqual([
+      { kind: 'follow', pod: 'c-2', master: 'c-1', reason: `follows ${hostOf('c-0')} instead of c-1` },
     ]);
   });
 

@@ -6,9 +6,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 
 // Writes SET <prefix>:<n> <n> then WAIT 1 300 through the Service, one at a time, and prints
-// `A <n> <ms>` for each write a replica acknowledged, `E <n> <ms> <why>` otherwise. An error or a cut
-// connection makes it reconnect (the Service may route to another pod now). It stops at stdin's end or
-// after <maxMs>, printing END.
+// `A <n> <ms>` for each write a replica acknowledged, `E <n> <ms> <why>` otherwise, and `C - <ms> <why>`
+// for a connection that failed before carrying a write. An error or a cut connection makes it reconnect
+// (the Service may route to another pod now). It stops at stdin's end or after <maxMs>, printing END.
 export const WRITER = `
 const net = require('node:net');
 const [host, port, prefix, maxMs] = process.argv.slice(1).filter((a) => a !== '--');
@@ -42,6 +42,7 @@ function reconnect() {
 function fail(why) {
   clearTimeout(timer);
   if (pending) out.push('E ' + pending.seq + ' ' + Date.now() + ' ' + why + '\\n');
+  else out.push('C - ' + Date.now() + ' ' + why + '\\n');
   pending = null;
   reconnect();
 }
@@ -74,7 +75,7 @@ connect();
 `;
 
 // Reads {prefix, seqs} on stdin and, for each host:port argument, prints how many of the keys are
-// missing or hold another value there (MGET in chunks).
+// missing or hold another value there, with the first few of them (MGET in chunks).
 export const VERIFY = `
 const net = require('node:net');
 const hosts = process.argv.slice(1).filter((a) => a !== '--');
@@ -91,10 +92,11 @@ function check(hostPort, prefix, seqs) {
     const [host, port] = hostPort.split(':');
     const sock = net.connect(Number(port), host);
     let buf = Buffer.alloc(0), chunk = 0, missing = 0;
+    const sample = [];
     const size = 1000;
     const send = () => {
       const part = seqs.slice(chunk * size, chunk * size + size);
-      if (part.length === 0) { sock.destroy(); return resolve(missing); }
+      if (part.length === 0) { sock.destroy(); return resolve({ missing, sample }); }
       let cmd = '*' + (part.length + 1) + '\\r\\n$4\\r\\nMGET\\r\\n';
       for (const s of part) { const k = prefix + ':' + s; cmd += '$' + k.length + '\\r\\n' + k + '\\r\\n'; }
       sock.write(cmd);
@@ -116,7 +118,7 @@ function check(hostPort, prefix, seqs) {
         values.push(buf.toString('latin1', eol + 2, eol + 2 + len));
         pos = eol + 2 + len + 2;
       }
-      part.forEach((s, n) => { if (values[n] !== String(s)) missing++; });
+      part.forEach((s, n) => { if (values[n] !== String(s) && missing++ < 10) sample.push(s); });
       buf = buf.subarray(pos);
       chunk++;
       send();
@@ -144,7 +146,8 @@ export interface WriterTarget {
 }
 
 export class Writer {
-  private out = '';
+  /** The writer's raw report: `A <n> <ms>` and `E <n> <ms> <why>` lines. */
+  out = '';
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly closed: Promise<void>;
   readonly prefix = `w${Math.random().toString(36).slice(2, 8)}`;
