@@ -132,7 +132,10 @@ export class Database {
   /** Signals an in-place change to a value obtained from lookupWrite. */
   modified(key: string): void {
     const value = this.dict.get(key);
-    if (value !== undefined && typeof value !== 'string') (this.unsettled ??= new Map()).set(key, value);
+    if (value !== undefined && typeof value !== 'string') {
+      if (this.unsettled === undefined) this.unsettled = new Map();
+      this.unsettled.set(key, value);
+    }
     this.hooks.modified(this, key);
   }
 
