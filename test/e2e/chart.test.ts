@@ -1,17 +1,24 @@
 // The Helm chart: lint passes, and every rendering users will ask for (defaults, two replicas with
 // leader election, one watched namespace) is accepted by the real apiserver in a server-side dry run.
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from './support/kube.js';
 import { ROOT, run, runOk } from './support/platform.js';
 
 const CHART = join(ROOT, 'charts/rcache');
 let helm: string;
 let kube: Kube;
+/** The release's namespace for the dry runs (the chart does not create its own namespace). */
+let ns: string;
 
 beforeAll(async () => {
   helm = (await runOk('bash', [join(ROOT, 'tools/k8s-build.sh'), 'path', 'helm'])).trim();
   kube = Kube.fromContext();
+  ns = await kube.createNamespace('rcache-dry-run');
+});
+
+afterAll(async () => {
+  if (ns) await kube.deleteNamespace(ns);
 });
 
 describe('charts/rcache', () => {
@@ -27,11 +34,10 @@ describe('charts/rcache', () => {
   });
 
   it.each([
-    ['defaults', []],
-    ['two replicas with leader election', ['--set', 'replicaCount=2']],
-    ['one watched namespace', ['--set', 'watchNamespace=rcache-dry-run']],
+    ['defaults', () => []],
+    ['two replicas with leader election', () => ['--set', 'replicaCount=2']],
+    ['one watched namespace', () => ['--set', `watchNamespace=${ns}`]],
   ])('renders manifests the apiserver accepts: %s', async (_name, extra) => {
-    const ns = 'rcache-dry-run';
     const rendered = await runOk(helm, [
       'template',
       'rcache',
@@ -39,21 +45,10 @@ describe('charts/rcache', () => {
       '--namespace',
       ns,
       '--include-crds',
-      ...extra,
+      ...extra(),
     ]);
     expect(rendered).toContain('kind: CustomResourceDefinition');
-    const out = await kube
-      .kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], rendered)
-      .catch(async (err: Error) => {
-        // The namespace itself is not in the chart: create it for the dry run only when missing.
-        if (!/namespaces "rcache-dry-run" not found/.test(err.message)) throw err;
-        await kube.kubectl(['create', 'namespace', ns]);
-        try {
-          return await kube.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], rendered);
-        } finally {
-          await kube.run(['delete', 'namespace', ns, '--wait=false']);
-        }
-      });
+    const out = await kube.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], rendered);
     expect(out).toMatch(/deployment\.apps\/rcache created \(server dry run\)/);
   });
 });
