@@ -1,12 +1,8 @@
-// High availability under write load, on a real cluster: a client inside the cluster writes through the
-// master Service without pause and counts a write as acknowledged only once `WAIT 1` reports a replica
-// has it. After every scenario each acknowledged write must be on the master and on every replica.
-// Timings are printed; the targets are asserted where the brief sets one.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hostPidOfContainer } from './support/faults.js';
 import { Kube, platform, type RespValue } from './support/kube.js';
-import { ROOT, runOk, waitFor } from './support/platform.js';
+import { OperatorRelease } from './support/operator.js';
+import { waitFor } from './support/platform.js';
 import { Writer as LoadWriter, longestPause, percentile, VERIFY, type WriteLog } from './support/writer.js';
 
 interface CacheStatus {
@@ -33,9 +29,8 @@ const DOWN_AFTER_MS = 1000;
 /** SIGKILL/SIGSTOP of a pod's server are sent from the node (the local cluster runs on this host). */
 const onThisHost = inject('platform')?.local === true;
 let kube: Kube;
-let opNs: string;
 let ns: string;
-let helm: string;
+let operator: OperatorRelease | undefined;
 
 /** A write load from the client pod through the cache's master Service. */
 class Writer extends LoadWriter {
@@ -150,31 +145,9 @@ async function masterPod(): Promise<Pod> {
 
 beforeAll(async () => {
   kube = Kube.fromContext();
-  helm = (await runOk('bash', [join(ROOT, 'tools/k8s-build.sh'), 'path', 'helm'])).trim();
-  opNs = await kube.createNamespace('rcache-system');
+  operator = await OperatorRelease.install(kube);
   ns = await kube.createNamespace('rcache-ha');
   const image = platform().image;
-  const colon = image.lastIndexOf(':');
-  await runOk(
-    helm,
-    [
-      '--kubeconfig',
-      platform().kubeconfig,
-      'install',
-      'rcache',
-      join(ROOT, 'charts/rcache'),
-      '--namespace',
-      opNs,
-      '--set',
-      `image.repository=${image.slice(0, colon)}`,
-      '--set',
-      `image.tag=${image.slice(colon + 1)}`,
-      '--wait',
-      '--timeout',
-      '3m',
-    ],
-    { timeoutMs: 240_000 },
-  );
   await kube.apply(
     ns,
     `apiVersion: rcache.dev/v1alpha1
@@ -201,15 +174,7 @@ spec:
 afterAll(async () => {
   if (!kube) return;
   await kube.deleteNamespace(ns);
-  await runOk(helm, [
-    '--kubeconfig',
-    platform().kubeconfig,
-    'uninstall',
-    'rcache',
-    '--namespace',
-    opNs,
-  ]).catch(() => undefined);
-  await kube.deleteNamespace(opNs);
+  await operator?.uninstall();
 });
 
 describe('high availability under write load', () => {

@@ -1,10 +1,7 @@
-// The operator's own failures, on a real cluster: it is restarted in the middle of its work, runs as two
-// replicas with one leader, loses its watch connections when the apiserver restarts, and meets a cache
-// whose image does not exist. In each case the caches still converge, with never two masters.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Kube, platform, type RespValue } from './support/kube.js';
-import { CLUSTER_SCRIPT, ROOT, runOk, waitFor } from './support/platform.js';
+import { Kube, type RespValue } from './support/kube.js';
+import { OperatorRelease } from './support/operator.js';
+import { CLUSTER_SCRIPT, runOk, waitFor } from './support/platform.js';
 
 interface CacheStatus {
   phase?: string;
@@ -25,33 +22,7 @@ const local = inject('platform')?.local === true;
 let kube: Kube;
 let opNs: string;
 let ns: string;
-let helm: string;
-
-async function helmRelease(verb: 'install' | 'upgrade', ...extra: string[]): Promise<void> {
-  const image = platform().image;
-  const colon = image.lastIndexOf(':');
-  await runOk(
-    helm,
-    [
-      '--kubeconfig',
-      platform().kubeconfig,
-      verb,
-      'rcache',
-      join(ROOT, 'charts/rcache'),
-      '--namespace',
-      opNs,
-      '--set',
-      `image.repository=${image.slice(0, colon)}`,
-      '--set',
-      `image.tag=${image.slice(colon + 1)}`,
-      ...extra,
-      '--wait',
-      '--timeout',
-      '3m',
-    ],
-    { timeoutMs: 240_000 },
-  );
-}
+let operator: OperatorRelease | undefined;
 
 async function status(cache: string): Promise<CacheStatus> {
   return ((await kube.getJson<{ status?: CacheStatus }>(ns, 'rcache', cache)).status ?? {}) as CacheStatus;
@@ -190,24 +161,15 @@ async function eventCount(cache: string, reason: string): Promise<number> {
 
 beforeAll(async () => {
   kube = Kube.fromContext();
-  helm = (await runOk('bash', [join(ROOT, 'tools/k8s-build.sh'), 'path', 'helm'])).trim();
-  opNs = await kube.createNamespace('rcache-system');
+  operator = await OperatorRelease.install(kube);
+  opNs = operator.namespace;
   ns = await kube.createNamespace('rcache-res');
-  await helmRelease('install');
 });
 
 afterAll(async () => {
   if (!kube) return;
   await kube.deleteNamespace(ns);
-  await runOk(helm, [
-    '--kubeconfig',
-    platform().kubeconfig,
-    'uninstall',
-    'rcache',
-    '--namespace',
-    opNs,
-  ]).catch(() => undefined);
-  await kube.deleteNamespace(opNs);
+  await operator?.uninstall();
 });
 
 describe('operator resilience', () => {
@@ -237,7 +199,7 @@ describe('operator resilience', () => {
   });
 
   it('two operator replicas: exactly one leads; killing the leader, the other takes over and repairs a failover once', async () => {
-    await helmRelease('upgrade', '--reuse-values', '--set', 'replicaCount=2');
+    await operator!.upgrade('--reuse-values', '--set', 'replicaCount=2');
     const leaders = async () => {
       const pods = await operatorPods();
       const lead: string[] = [];
@@ -294,7 +256,7 @@ describe('operator resilience', () => {
     expect(now.lead[0]).not.toBe(leader);
     expect(failovers).toBe(1);
     expect(violations).toEqual([]);
-    await helmRelease('upgrade', '--reuse-values', '--set', 'replicaCount=1');
+    await operator!.upgrade('--reuse-values', '--set', 'replicaCount=1');
     await kube.kubectl(['delete', 'rcache', 'ha2', '-n', ns, '--wait=false']);
   });
 

@@ -3,8 +3,9 @@
 // topology right through failover, scaling, drift and deletion.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kube, platform, RESP_CLIENT, type RespValue } from './support/kube.js';
-import { ROOT, runOk, waitFor } from './support/platform.js';
+import { Kube, RESP_CLIENT, type RespValue } from './support/kube.js';
+import { OperatorRelease } from './support/operator.js';
+import { ROOT, waitFor } from './support/platform.js';
 
 interface CacheStatus {
   phase?: string;
@@ -21,7 +22,7 @@ const CACHE = 'demo';
 let kube: Kube;
 let opNs: string;
 let ns: string;
-let helm: string;
+let operator: OperatorRelease | undefined;
 
 async function status(): Promise<CacheStatus> {
   return ((await kube.getJson<{ status?: CacheStatus }>(ns, 'rcache', CACHE)).status ?? {}) as CacheStatus;
@@ -77,46 +78,16 @@ async function expectKeysEverywhere(keys: Record<string, string>): Promise<void>
 
 beforeAll(async () => {
   kube = Kube.fromContext();
-  helm = (await runOk('bash', [join(ROOT, 'tools/k8s-build.sh'), 'path', 'helm'])).trim();
-  opNs = await kube.createNamespace('rcache-system');
+  operator = await OperatorRelease.install(kube);
+  opNs = operator.namespace;
   ns = await kube.createNamespace('rcache-e2e');
-  const image = platform().image;
-  const colon = image.lastIndexOf(':');
-  await runOk(
-    helm,
-    [
-      '--kubeconfig',
-      platform().kubeconfig,
-      'install',
-      'rcache',
-      join(ROOT, 'charts/rcache'),
-      '--namespace',
-      opNs,
-      '--set',
-      `image.repository=${image.slice(0, colon)}`,
-      '--set',
-      `image.tag=${image.slice(colon + 1)}`,
-      '--wait',
-      '--timeout',
-      '3m',
-    ],
-    { timeoutMs: 240_000 },
-  );
 });
 
 afterAll(async () => {
   if (!kube) return;
   await kube.deleteNamespace(ns);
   await kube.run(['delete', 'replicatedcaches', '--all', '-A', '--wait=false']);
-  await runOk(helm, [
-    '--kubeconfig',
-    platform().kubeconfig,
-    'uninstall',
-    'rcache',
-    '--namespace',
-    opNs,
-  ]).catch(() => undefined);
-  await kube.deleteNamespace(opNs);
+  await operator?.uninstall();
 });
 
 describe('ReplicatedCache on a real cluster', () => {
