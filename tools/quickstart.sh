@@ -54,14 +54,19 @@ done
 echo
 k get rcache demo
 
+# The local cluster's kubectl is not on PATH: name the one that works.
+kubectl_hint=kubectl
+command -v kubectl >/dev/null || kubectl_hint="$kubectl"
+
 cat <<NEXT
 
 rcache is running. Try:
   export KUBECONFIG=$kubeconfig
-  kubectl get rcache                                    # replicas, ready, master, status
-  kubectl run -it --rm cli --image=$image --restart=Never --command -- \\
-      node -e "const s=require('net').connect(6379,'demo',()=>s.write('SET hello world\\r\\nGET hello\\r\\n'));s.on('data',d=>{process.stdout.write(d);s.end()})"
-  kubectl scale rcache demo --replicas=5                # add replicas
-  kubectl delete pod \$(kubectl get rcache demo -o jsonpath='{.status.master.pod}')   # fail the master over
-  kubectl get rcache demo -o yaml                       # status: master, epoch, nodes
+  $kubectl_hint get rcache                 # replicas, ready, master, status
+  # write through the master Service "demo" from inside the cluster (the image has node):
+  $kubectl_hint exec demo-1 -- node -e "const s=require('net').connect(6379,'demo',()=>s.write('SET hello world\\r\\nGET hello\\r\\n'));let o='';s.on('data',d=>{o+=d;if(o.includes('world')){process.stdout.write(o);s.end()}})"
+  $kubectl_hint scale rcache demo --replicas=5
+  $kubectl_hint delete pod \$($kubectl_hint get rcache demo -o jsonpath='{.status.master.pod}')   # the master
+  $kubectl_hint get rcache demo -o yaml    # status: master, epoch, per-node role/link/offset/lag
+  npm run cluster -- down                  # remove the local cluster
 NEXT
