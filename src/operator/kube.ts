@@ -1,12 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /**
- * The operator's one door to the Kubernetes API. @kubernetes/client-node loads the kubeconfig (or the
- * in-cluster service account) and its credentials; requests and watches are plain HTTP here so that
- * timeouts, cancellation and server-side apply are explicit and every write can be counted.
+ * The operator's one door to the Kubernetes API. Requests and watches are plain HTTP here, so that
+ * timeouts, cancellation and server-side apply are explicit and every write can be counted. In its pod
+ * the operator authenticates with its service account directly; with a kubeconfig (a laptop, the tests)
+ * @kubernetes/client-node loads it, with every auth method kubeconfigs allow.
  */
+
+/** How requests reach and authenticate to the apiserver. */
+export interface ApiCredentials {
+  readonly server: URL;
+  apply(options: https.RequestOptions): Promise<void>;
+}
+
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The pod's service account, read without @kubernetes/client-node: loading that library costs about
+ * 80 MB of memory, more than the operator's whole working set.
+ */
+export class ServiceAccountCredentials implements ApiCredentials {
+  readonly server: URL;
+  private readonly ca: Buffer;
+  private token = '';
+  private tokenReadAt = 0;
+
+  static available(): boolean {
+    return process.env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(`${SERVICE_ACCOUNT_DIR}/token`);
+  }
+
+  constructor() {
+    const host = process.env.KUBERNETES_SERVICE_HOST!;
+    const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
+    this.server = new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    this.ca = readFileSync(`${SERVICE_ACCOUNT_DIR}/ca.crt`);
+  }
+
+  async apply(options: https.RequestOptions): Promise<void> {
+    // Projected service-account tokens are rotated by the kubelet: read the file again now and then.
+    if (Date.now() - this.tokenReadAt > 60_000) {
+      this.token = readFileSync(`${SERVICE_ACCOUNT_DIR}/token`, 'utf8').trim();
+      this.tokenReadAt = Date.now();
+    }
+    options.ca = this.ca;
+    options.headers = { ...options.headers, Authorization: `Bearer ${this.token}` };
+  }
+}
+
+/** A kubeconfig, through @kubernetes/client-node (exec plugins, client certificates, tokens...). */
+class KubeConfigCredentials implements ApiCredentials {
+  readonly server: URL;
+
+  constructor(private readonly kc: KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+  }
+
+  async apply(options: https.RequestOptions): Promise<void> {
+    await this.kc.applyToHTTPSOptions(options);
+  }
+}
 
 export class KubeError extends Error {
   constructor(
@@ -76,20 +133,25 @@ export class KubeClient {
   private readonly server: URL;
 
   constructor(
-    readonly config: KubeConfig,
+    private readonly credentials: ApiCredentials,
     private readonly options: KubeClientOptions,
   ) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
+    this.server = credentials.server;
   }
 
-  /** RCACHE_KUBECONFIG, then KUBECONFIG / ~/.kube/config, then the in-cluster service account. */
-  static fromEnvironment(options: KubeClientOptions, kubeconfig = process.env.RCACHE_KUBECONFIG): KubeClient {
+  /**
+   * A given kubeconfig (--kubeconfig or RCACHE_KUBECONFIG), else the pod's service account when running
+   * in a cluster without KUBECONFIG, else KUBECONFIG / ~/.kube/config.
+   */
+  static async fromEnvironment(options: KubeClientOptions, kubeconfig?: string): Promise<KubeClient> {
+    if (!kubeconfig && !process.env.KUBECONFIG && ServiceAccountCredentials.available()) {
+      return new KubeClient(new ServiceAccountCredentials(), options);
+    }
+    const { KubeConfig } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     if (kubeconfig) kc.loadFromFile(kubeconfig);
     else kc.loadFromDefault();
-    return new KubeClient(kc, options);
+    return new KubeClient(new KubeConfigCredentials(kc), options);
   }
 
   get fieldManager(): string {
@@ -124,7 +186,7 @@ export class KubeClient {
     const url = new URL(this.server.toString().replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
-    await this.config.applyToHTTPSOptions(options);
+    await this.credentials.apply(options);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (body !== undefined) {
       options.headers = {

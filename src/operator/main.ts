@@ -45,14 +45,13 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  let metrics: Manager['metrics'] | undefined;
+  const kube = await KubeClient.fromEnvironment(
+    { fieldManager: FIELD_MANAGER, onWrite: (verb, resource) => metrics?.apiWrites.inc({ verb, resource }) },
+    values.kubeconfig ?? process.env.RCACHE_KUBECONFIG,
+  );
   const manager = new Manager(
-    KubeClient.fromEnvironment(
-      {
-        fieldManager: FIELD_MANAGER,
-        onWrite: (verb, resource) => manager.metrics.apiWrites.inc({ verb, resource }),
-      },
-      values.kubeconfig ?? process.env.RCACHE_KUBECONFIG,
-    ),
+    kube,
     {
       namespace: values.namespace,
       defaults: { image, clusterDomain: values['cluster-domain']! },
@@ -66,6 +65,7 @@ async function main(): Promise<number> {
     },
     log,
   );
+  metrics = manager.metrics;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
