@@ -112,6 +112,12 @@ pid_alive() {
 
 any_recorded() { [[ -d "$PIDS" ]] && compgen -G "$PIDS/*.pid" >/dev/null; }
 
+any_alive() {
+  local c
+  for c in "${COMPONENTS[@]}"; do pid_alive "$c" && return 0; done
+  return 1
+}
+
 # ---------------------------------------------------------------- setup pieces
 
 start_proc() {
@@ -430,7 +436,13 @@ cmd_up() {
       echo "error: a local cluster is already up (kubeconfig: $ADMIN_KUBECONFIG); use it as is, or run 'tools/cluster.sh down' first" >&2
       exit 3
     fi
-    die "a previous cluster left state in $STATE but is not healthy; run 'tools/cluster.sh down' first"
+    if any_alive; then
+      die "a previous cluster left state in $STATE and some of its processes still run, but it is not healthy; see 'tools/cluster.sh status', then run 'tools/cluster.sh down'"
+    fi
+    # None of its processes survive (the machine restarted, or they were
+    # killed): nothing can be in use, so clear what they left and start anew.
+    log "a previous cluster left state in $STATE but none of its processes run: clearing it first"
+    cmd_down
   fi
   check_packages
   command -v curl >/dev/null || die "missing: curl (apt-get install -y curl)"

@@ -1,5 +1,6 @@
 // tools/cluster.sh's own behaviour: refusing bad starts with a clear message,
-// and `down` leaving nothing behind. It takes the local cluster down and brings
+// `down` leaving nothing behind, and `up` recovering from a cluster whose
+// processes all died. It takes the local cluster down and brings
 // it back up (reloading the image), so it only runs when the tests use the
 // local cluster, and the other e2e files still find it up afterwards.
 import {
@@ -16,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { platform } from './support/kube.js';
-import { CLUSTER_SCRIPT, loadImageIntoLocalCluster, run, runOk } from './support/platform.js';
+import { CLUSTER_SCRIPT, loadImageIntoLocalCluster, run, runOk, waitFor } from './support/platform.js';
 
 const STATE = process.env.RCACHE_CLUSTER_DIR ?? '/var/lib/rcache-cluster';
 const BRIDGE = 'rcbr0';
@@ -181,6 +182,34 @@ describe.skipIf(!local)(
       const r = await cluster('up');
       expect(r.code, r.stderr).toBe(0);
       console.log(`e2e: cluster up (binaries cached) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      expect((await cluster('status')).code).toBe(0);
+    });
+
+    it('up refuses while some processes of an unhealthy cluster still run, and keeps its state', async () => {
+      const kubelet = Number(readFileSync(join(STATE, 'pids/kubelet.pid'), 'utf8'));
+      process.kill(kubelet, 'SIGKILL');
+      await waitFor('the killed kubelet to be gone', async () => !alive(kubelet), 10_000, 50);
+      expect((await cluster('status')).code).not.toBe(0);
+      const r = await cluster('up');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/some of its processes still run/);
+      expect(existsSync(join(STATE, 'pids/etcd.pid'))).toBe(true);
+    });
+
+    it('up after every process died (a crash or a restart) clears what they left and starts', async () => {
+      const pids = recordedPids();
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'the killed processes to be gone',
+        async () => pids.every((pid) => !alive(pid)),
+        10_000,
+        50,
+      );
+      const t0 = Date.now();
+      const r = await cluster('up');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/none of its processes run: clearing it first/);
+      console.log(`e2e: stale cluster cleared and up again in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       expect((await cluster('status')).code).toBe(0);
       await loadImageIntoLocalCluster(platform().image);
     });
