@@ -14,6 +14,7 @@ cd "$RCACHE_ROOT"
 ENGINE="$(container_engine)" || die "no container engine answers: start dockerd (tools/ensure-docker.sh, as root) or install podman"
 version="$(node -p 'require("./package.json").version' 2>/dev/null || sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' package.json | head -1)"
 tag="${RCACHE_IMAGE_TAG:-localhost/rcache:$version}"
+hold_image_lock
 
 if [[ "${1:-}" != --no-compile ]]; then
   log "compiling TypeScript"

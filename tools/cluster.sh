@@ -698,9 +698,12 @@ cmd_load_image() {
   pid_alive containerd || die "the local cluster is not up"
   local engine
   engine="$(container_engine)" || die "no container engine answers to export $image from"
+  hold_image_lock
   log "loading $image into the node ($engine save | ctr import)"
   "$engine" save "$image" | ctr_ images import - >/dev/null
-  ctr_ images ls -q | grep -qxF "$image" || die "$image is not in the node after import"
+  local names
+  names="$(ctr_ images ls -q)"
+  grep -qxF "$image" <<<"$names" || die "$image is not in the node after import (the node has: $(tr '\n' ' ' <<<"$names"))"
 }
 
 # Restarts kube-apiserver with the very arguments it runs with: every client's

@@ -79,5 +79,15 @@ container_engine() {
   return 1
 }
 
+# Image builds and exports take turns on a machine (test runners build in
+# several processes at once): a build that re-tags the image while another
+# process exports it can leave the export without its name. Held until the
+# calling script exits.
+hold_image_lock() {
+  mkdir -p "$RCACHE_CACHE_DIR"
+  exec {RCACHE_IMAGE_LOCK_FD}>"$RCACHE_CACHE_DIR/image.lock"
+  flock "$RCACHE_IMAGE_LOCK_FD"
+}
+
 # Podman reads CONTAINERS_CONF when it starts; set it before any podman call.
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$RCACHE_TOOLS_DIR/podman/containers.conf}"
