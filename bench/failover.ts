@@ -9,7 +9,12 @@
  * SIGCONT once replaced), prints p50/p99/max of: the time until the operator recorded the new master,
  * and the write outage (longest gap between acknowledged writes). Then the write pause of planned
  * switchovers (the rcache.dev/switchover annotation).
+ * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover). BENCH_TRACE=1 prints, per run,
+ * when the master Service's endpoints and the pods' role labels changed, relative to the disruption:
+ * the Service follows the label through the EndpointSlice controller and kube-proxy, which by default
+ * reprograms a node at most once a second (minSyncPeriod).
  */
+import { spawn } from 'node:child_process';
 import { hostPidOfContainer } from '../test/e2e/support/faults.ts';
 import { longestPause, percentile, Writer } from '../test/e2e/support/writer.ts';
 import {
@@ -27,6 +32,8 @@ import {
 } from './k8s.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover').split(',') as Disruption[];
+const TRACE = process.env.BENCH_TRACE === '1';
 const CACHE = 'fo';
 
 type Disruption = 'delete' | 'kill' | 'freeze' | 'switchover';
@@ -39,6 +46,70 @@ const writerTarget = {
   pod: 'client',
   host: `${CACHE}.${ns}.svc.cluster.local`,
 };
+
+/** The fields of a watched EndpointSlice or Pod that the trace reads. */
+interface Watched {
+  metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  endpoints?: { targetRef?: { name: string }; conditions?: { ready?: boolean; terminating?: boolean } }[];
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+/**
+ * Watches the namespace's EndpointSlices and pods; `lines(t0)` lists what changed since t0: the master
+ * Service's ready addresses, and each pod's role label and readiness.
+ */
+class Trace {
+  private readonly events: string[] = [];
+  private readonly procs = ['endpointslices', 'pods'].map((kind) => {
+    const p = spawn(KUBECTL, ['--kubeconfig', KUBECONFIG, 'get', kind, '-n', ns, '-w', '-o', 'json']);
+    let buf = '';
+    p.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      // `-w -o json` prints one pretty-printed object per change; each ends with a closing brace at column 0.
+      let end = buf.indexOf('\n}\n');
+      while (end >= 0) {
+        this.seen(kind, JSON.parse(buf.slice(0, end + 2)) as Watched, Date.now());
+        buf = buf.slice(end + 3);
+        end = buf.indexOf('\n}\n');
+      }
+    });
+    return p;
+  });
+  private readonly last = new Map<string, string>();
+
+  private seen(kind: string, o: Watched, at: number): void {
+    let key: string;
+    let what: string;
+    if (kind === 'endpointslices') {
+      if (o.metadata.labels?.['kubernetes.io/service-name'] !== CACHE) return;
+      key = 'master Service';
+      const ready = (o.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.targetRef?.name);
+      const other = (o.endpoints ?? [])
+        .filter((e) => !e.conditions?.ready)
+        .map((e) => `${e.targetRef?.name}${e.conditions?.terminating ? '(terminating)' : ''}`);
+      what = `ready [${ready.join(',')}] not ready [${other.join(',')}]`;
+    } else {
+      key = o.metadata.name;
+      const ready = o.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      what = `role=${o.metadata.labels?.['rcache.dev/role'] ?? '-'} ${ready ? 'ready' : 'not ready'}${o.metadata.deletionTimestamp ? ' deleting' : ''}`;
+    }
+    if (this.last.get(key) === what) return;
+    this.last.set(key, what);
+    this.events.push(`${at} ${key}: ${what}`);
+  }
+
+  lines(t0: number): string[] {
+    return this.events
+      .map((e) => e.split(' '))
+      .filter(([at]) => Number(at) >= t0)
+      .map(([at, ...rest]) => `  +${String(Number(at) - t0).padStart(5)} ms ${rest.join(' ')}`);
+  }
+
+  stop(): void {
+    for (const p of this.procs) p.kill();
+  }
+}
+const trace = TRACE ? new Trace() : undefined;
 
 function masterContainer(s: CacheStatus): string | undefined {
   const pod = getJson<{ status: { containerStatuses?: { containerID?: string }[] } }>(
@@ -78,7 +149,12 @@ async function once(kind: Disruption): Promise<{ recorded: number; outage: numbe
   await writer.acksAfter(Date.now(), 50);
   const log = await writer.stop();
   if (kind === 'switchover') kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
-  return { recorded, outage: longestPause(log, t0) };
+  const outage = longestPause(log, t0);
+  if (trace) {
+    console.log(`${kind}: recorded +${recorded} ms, outage ${outage} ms`);
+    for (const line of trace.lines(t0)) console.log(line);
+  }
+  return { recorded, outage };
 }
 
 const ms = (v: number) => `${Math.round(v)} ms`;
@@ -106,7 +182,7 @@ spec:
 `,
   );
   kubectl(['wait', '--for=condition=Ready', 'pod/client', '-n', ns, '--timeout=120s']);
-  for (const kind of ['delete', 'kill', 'freeze', 'switchover'] as const) {
+  for (const kind of KINDS) {
     const recorded: number[] = [];
     const outages: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -121,5 +197,6 @@ spec:
     );
   }
 } finally {
+  trace?.stop();
   remove();
 }

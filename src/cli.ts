@@ -1,13 +1,4 @@
 #!/usr/bin/env node
-import { SERVER_VERSION } from './commands/hello-reply.js';
-import {
-  createLogger,
-  loadConfig,
-  RCACHE_VERSION,
-  StartupConfigError,
-  startServer,
-  startupBanner,
-} from './server/bootstrap.js';
 import type { Server } from './server/server.js';
 
 const USAGE = `Usage: rcache-server [/path/to/redis.conf] [options] [-]
@@ -24,17 +15,21 @@ Examples:
 `;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--pre-stop') {
+    // Kubernetes preStop hook of operator-managed pods (the image has no shell, so it is a mode of ours).
+    // It runs while the master's clients wait, so it loads none of the server.
+    const { preStop } = await import('./operator/pre-stop.js');
+    const port = argv[1] === '--port' ? Number(argv[2]) : 6379;
+    return await preStop(port, process.env.RCACHE_PASSWORD, (msg) => process.stdout.write(`${msg}\n`));
+  }
+  const { createLogger, loadConfig, RCACHE_VERSION, StartupConfigError, startServer, startupBanner } =
+    await import('./server/bootstrap.js');
   if (argv[0] === '-v' || argv[0] === '--version') {
+    const { SERVER_VERSION } = await import('./commands/hello-reply.js');
     process.stdout.write(
       `rcache-server v=${RCACHE_VERSION} redis-compat=${SERVER_VERSION} bits=64 node=${process.versions.node}\n`,
     );
     return 0;
-  }
-  if (argv[0] === '--pre-stop') {
-    // Kubernetes preStop hook of operator-managed pods (the image has no shell, so it is a mode of ours).
-    const { preStop } = await import('./operator/pre-stop.js');
-    const port = argv[1] === '--port' ? Number(argv[2]) : 6379;
-    return await preStop(port, process.env.RCACHE_PASSWORD, (msg) => process.stdout.write(`${msg}\n`));
   }
   if (argv[0] === '-h' || argv[0] === '--help') {
     process.stdout.write(USAGE);

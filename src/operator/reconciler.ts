@@ -35,6 +35,7 @@ export interface ReconcileResult {
 
 /** How often a healthy cache's nodes are checked (reads only): the failure detector's period. */
 const HEALTH_PERIOD_MS = 500;
+const HANDOVER_POLL_MS = 50;
 const NODE_TIMEOUT_MS = 400;
 const APPLIED_HASH = 'rcache.dev/applied-hash';
 
@@ -223,9 +224,11 @@ export class Reconciler {
       );
       log.info({ namespace: ns, name, master: decision.master, epoch: status.epoch }, 'master changed');
     }
-    // After changing roles, look again at once: the next pass records and labels the result.
+    // After changing roles, look again at once: the next pass records and labels the result. While a
+    // preStop handover runs, every moment the new master goes unlabelled is write outage: poll it closely.
+    const changing = decision.actions.length > 0 || planned.acted || replacedStuck;
     return {
-      requeueAfterMs: decision.actions.length > 0 || planned.acted || replacedStuck ? 50 : HEALTH_PERIOD_MS,
+      requeueAfterMs: changing ? 50 : decision.awaitingHandover ? HANDOVER_POLL_MS : HEALTH_PERIOD_MS,
     };
   }
 

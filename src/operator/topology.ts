@@ -57,6 +57,8 @@ export interface TopologyDecision {
   actions: TopologyAction[];
   /** Why no master could be chosen, for the Degraded condition. */
   problem?: string;
+  /** The terminating master's preStop hook is handing its role over: look again soon. */
+  awaitingHandover?: boolean;
 }
 
 const DEFAULT_MAX_LINK_DOWN_SEC = 60;
@@ -81,7 +83,7 @@ export function decideTopology(input: TopologyInput): TopologyDecision {
     // the role over (every acknowledged write reaches the target first). Promoting a replica now would
     // race with that handover and miss the writes the old master still acknowledges. Wait until it has
     // handed over (another node is master) or stopped answering (then fail over as usual).
-    return { master: undefined, masterChanged: false, actions: [] };
+    return { master: undefined, masterChanged: false, actions: [], awaitingHandover: true };
   }
 
   if (current && isHealthyMaster(current)) {

@@ -133,7 +133,12 @@ describe('topology decision', () => {
 
   it('waits while a master being deleted still serves (its preStop hands the role over), then adopts the new master', () => {
     const serving = [node(0, { terminating: true, role: 'master', masterHost: undefined }), node(1), node(2)];
-    expect(decideTopology(input(serving))).toEqual({ master: undefined, masterChanged: false, actions: [] });
+    expect(decideTopology(input(serving))).toEqual({
+      master: undefined,
+      masterChanged: false,
+      actions: [],
+      awaitingHandover: true,
+    });
     const handedOver = [
       node(0, { terminating: true, role: 'replica', masterHost: hostOf('c-1') }),
       node(1, { role: 'master', masterHost: undefined }),
