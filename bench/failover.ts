@@ -10,7 +10,7 @@
  * and the write outage (longest gap between acknowledged writes). Then the write pause of planned
  * switchovers (the rcache.dev/switchover annotation).
  * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover). BENCH_TRACE=1 prints, per run,
- * when the master Service's endpoints and the pods' role labels changed, relative to the disruption:
+ * when the master and replicas Services' endpoints and the pods' role labels changed, relative to the disruption:
  * the Service follows the label through the EndpointSlice controller and kube-proxy, which by default
  * reprograms a node at most once a second (minSyncPeriod).
  */
@@ -56,7 +56,7 @@ interface Watched {
 
 /**
  * Watches the namespace's EndpointSlices and pods; `lines(t0)` lists what changed since t0: the master
- * Service's ready addresses, and each pod's role label and readiness.
+ * and replicas Services' ready addresses, and each pod's role label and readiness.
  */
 class Trace {
   private readonly events: string[] = [];
@@ -81,8 +81,9 @@ class Trace {
     let key: string;
     let what: string;
     if (kind === 'endpointslices') {
-      if (o.metadata.labels?.['kubernetes.io/service-name'] !== CACHE) return;
-      key = 'master Service';
+      const service = o.metadata.labels?.['kubernetes.io/service-name'];
+      if (service !== CACHE && service !== `${CACHE}-replicas`) return;
+      key = service === CACHE ? 'master Service' : 'replicas Service';
       const ready = (o.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.targetRef?.name);
       const other = (o.endpoints ?? [])
         .filter((e) => !e.conditions?.ready)
@@ -151,7 +152,7 @@ async function once(kind: Disruption): Promise<{ recorded: number; outage: numbe
   if (kind === 'switchover') kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
   const outage = longestPause(log, t0);
   if (trace) {
-    console.log(`${kind}: recorded +${recorded} ms, outage ${outage} ms`);
+    console.log(`${kind} at ${new Date(t0).toISOString()}: recorded +${recorded} ms, outage ${outage} ms`);
     for (const line of trace.lines(t0)) console.log(line);
   }
   return { recorded, outage };

@@ -18,9 +18,17 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--pre-stop') {
     // Kubernetes preStop hook of operator-managed pods (the image has no shell, so it is a mode of ours).
     // It runs while the master's clients wait, so it loads none of the server.
-    const { preStop } = await import('./operator/pre-stop.js');
-    const port = argv[1] === '--port' ? Number(argv[2]) : 6379;
-    return await preStop(port, process.env.RCACHE_PASSWORD, (msg) => process.stdout.write(`${msg}\n`));
+    const { preStop, parsePreStopArgs } = await import('./operator/pre-stop.js');
+    const options = parsePreStopArgs(argv.slice(1));
+    if (typeof options === 'string') {
+      process.stderr.write(`${options}\n`);
+      return 1;
+    }
+    return await preStop({
+      ...options,
+      password: process.env.RCACHE_PASSWORD,
+      log: (msg) => process.stdout.write(`${msg}\n`),
+    });
   }
   const { createLogger, loadConfig, RCACHE_VERSION, StartupConfigError, startServer, startupBanner } =
     await import('./server/bootstrap.js');

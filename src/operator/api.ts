@@ -114,8 +114,20 @@ export const ReplicatedCacheSpec = z.object({
   failover: z
     .object({
       downAfterMillis: z.number().int().min(200).max(60_000).default(1000),
+      handoverDelayMillis: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(1000)
+        .describe(
+          'When the master pod is stopped by anyone but the operator (a delete, a drain), its preStop ' +
+            'hook keeps serving this long before handing the role over. kube-proxy reprograms Services at ' +
+            'most once per minSyncPeriod (1 s by default) and the deletion itself takes that turn, so ' +
+            'handing over sooner would only lengthen the write outage. 0 hands over at once.',
+        ),
     })
-    .default({ downAfterMillis: 1000 }),
+    .default({ downAfterMillis: 1000, handoverDelayMillis: 1000 }),
   nodeSelector: z.record(z.string(), z.string()).optional(),
   tolerations: z.array(opaque).optional(),
   affinity: opaque.optional(),

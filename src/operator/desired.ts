@@ -146,7 +146,13 @@ export function desiredStatefulSet(c: ReplicatedCache, defaults: OperatorDefault
       timeoutSeconds: 2,
     },
     // A master being stopped by anyone but the operator (drain, manual delete) hands its role over first.
-    lifecycle: { preStop: { exec: { command: ['rcache-server', '--pre-stop'] } } },
+    lifecycle: {
+      preStop: {
+        exec: {
+          command: ['rcache-server', '--pre-stop', '--delay-ms', String(s.failover.handoverDelayMillis)],
+        },
+      },
+    },
     volumeMounts: [
       { name: 'config', mountPath: '/etc/rcache', readOnly: true },
       { name: 'data', mountPath: '/data' },
@@ -235,11 +241,12 @@ export function desiredMasterService(c: ReplicatedCache): Obj {
   );
 }
 
+/** Reads from replicas: a new master leaves it a moment after joining the master Service (role-labels.ts). */
 export function desiredReplicasService(c: ReplicatedCache): Obj {
   return service(
     c,
     names.replicasService(c),
-    { ...selectorLabels(c), [LABELS.role]: 'replica' },
+    { ...selectorLabels(c), [LABELS.readReplica]: 'true' },
     { type: 'ClusterIP' },
   );
 }

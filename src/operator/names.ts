@@ -8,6 +8,8 @@ export const LABELS = {
   component: 'app.kubernetes.io/component',
   /** On pods: `master` or `replica`; the master Service selects `master`. */
   role: 'rcache.dev/role',
+  /** On pods: `true` on replicas (and briefly on a new master); the replicas Service selects it. */
+  readReplica: 'rcache.dev/read-replica',
 } as const;
 
 export const APP_NAME = 'rcache';

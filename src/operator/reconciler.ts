@@ -6,6 +6,7 @@ import type { KubeClient, KubeObject } from './kube.js';
 import type { OperatorMetrics } from './metrics.js';
 import { LABELS, names, ordinalOf, REDIS_PORT, SWITCHOVER_ANNOTATION, selectorString } from './names.js';
 import { NodeClient, type NodeState, readNodeState } from './node-client.js';
+import { roleLabelPatches } from './role-labels.js';
 import { setCondition, statusChanged } from './status.js';
 import { switchover } from './switchover.js';
 import { decideTopology, type ObservedNode, type TopologyAction } from './topology.js';
@@ -83,6 +84,8 @@ export class Reconciler {
   /** When each node first failed to answer, for downAfterMillis. */
   private readonly unreachableSince = new Map<string, number>();
   private readonly passwords = new Map<string, string | undefined>();
+  /** Since when the operator has seen each cache's master as master, for role-labels.ts. */
+  private readonly masterSince = new Map<string, { pod: string; at: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -166,16 +169,21 @@ export class Reconciler {
     const byPod = new Map(observed.map((o) => [o.node.pod, o]));
     for (const action of decision.actions) await this.execute(rc, action, byPod, password);
 
-    // Role labels follow the decision in the same reconcile, so the master Service follows too.
+    // Role labels follow the decision in the same reconcile, so the Services follow too.
     if (decision.master !== undefined) {
-      for (const o of observed) {
-        if (o.node.terminating || !o.node.reachable) continue;
-        const want = o.node.pod === decision.master ? 'master' : 'replica';
-        if (o.pod.metadata.labels?.[LABELS.role] !== want) {
-          await this.deps.kube.mergePatch('Pod', ns, o.pod.metadata.name, {
-            metadata: { labels: { [LABELS.role]: want } },
-          });
-        }
+      const since = this.masterSince.get(key);
+      if (since?.pod !== decision.master) this.masterSince.set(key, { pod: decision.master, at: Date.now() });
+      const patches = roleLabelPatches(
+        observed.map((o) => ({
+          name: o.node.pod,
+          labels: o.pod.metadata.labels,
+          current: o.node.reachable && !o.node.terminating,
+        })),
+        decision.master,
+        Date.now() - this.masterSince.get(key)!.at,
+      );
+      for (const patch of patches) {
+        await this.deps.kube.mergePatch('Pod', ns, patch.pod, { metadata: { labels: patch.labels } });
       }
     }
 
@@ -340,6 +348,7 @@ export class Reconciler {
 
   forget(key: string): void {
     this.passwords.delete(key);
+    this.masterSince.delete(key);
     for (const k of [...this.unreachableSince.keys()])
       if (k.startsWith(`${key}/`)) this.unreachableSince.delete(k);
     this.applied.delete(key);

@@ -178,7 +178,7 @@ afterAll(async () => {
 });
 
 describe('high availability under write load', () => {
-  it('delete the master pod (5 runs): the master Service accepts writes again within 2 s (p50), no acknowledged write lost', async () => {
+  it('delete the master pod (5 runs): the master Service accepts writes again within 2 s, no acknowledged write lost', async () => {
     const recoveries: number[] = [];
     const syncProblems: string[] = [];
     for (let run = 0; run < 5; run++) {
@@ -229,10 +229,10 @@ describe('high availability under write load', () => {
       `delete master: write outage p50 ${percentile(recoveries, 50)} ms, max ${Math.max(...recoveries)} ms over 5 runs`,
     );
     expect(syncProblems).toEqual([]);
-    // The target is 2 s; single runs have measured up to ~2.3 s (the role label, then the Endpoints and
-    // kube-proxy, follow the handover), so the bound on every run is looser and catches stalls.
-    expect(percentile(recoveries, 50)).toBeLessThanOrEqual(2000);
-    expect(Math.max(...recoveries)).toBeLessThanOrEqual(5000);
+    // The target is 2 s, on every run. The preStop hook hands over once kube-proxy can route to the new
+    // master without waiting for its next turn (minSyncPeriod, 1 s), so most runs measure ~0.1 s and the
+    // others about one turn.
+    expect(Math.max(...recoveries)).toBeLessThanOrEqual(2000);
   });
 
   it.skipIf(!onThisHost)(

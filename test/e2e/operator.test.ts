@@ -58,6 +58,30 @@ async function podsOf(): Promise<string[]> {
   return list.items.map((p) => p.metadata.name).sort();
 }
 
+/** The pods a Service routes to: the ready endpoints of its EndpointSlices. */
+async function serviceEndpoints(service: string): Promise<string[]> {
+  const slices = await kube.getJson<{
+    items: { endpoints?: { targetRef?: { name: string }; conditions?: { ready?: boolean } }[] }[];
+  }>(ns, 'endpointslices', '-l', `kubernetes.io/service-name=${service}`);
+  return slices.items
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.conditions?.ready)
+    .map((e) => e.targetRef?.name ?? '?')
+    .sort();
+}
+
+/** The master Service routes to the master alone, the replicas Service to every other node. */
+async function expectServicesFollowRoles(master: string, replicas: string[]): Promise<void> {
+  await waitFor(
+    `the master Service on ${master} and the replicas Service on ${replicas.join(', ')}`,
+    async () =>
+      JSON.stringify([await serviceEndpoints(CACHE), await serviceEndpoints(`${CACHE}-replicas`)]) ===
+      JSON.stringify([[master], [...replicas].sort()]),
+    30_000,
+    250,
+  );
+}
+
 /** Every acknowledged key must be readable on every node. */
 async function expectKeysEverywhere(keys: Record<string, string>): Promise<void> {
   const s = await status();
@@ -112,6 +136,7 @@ describe('ReplicatedCache on a real cluster', () => {
       expect(role[0]).toBe('slave');
       expect(role[1]).toBe(s.master?.address);
     }
+    await expectServicesFollowRoles(`${CACHE}-0`, [`${CACHE}-1`, `${CACHE}-2`]);
     const table = await kube.kubectl(['get', 'rcache', '-n', ns]);
     expect(table.split('\n')[0]).toMatch(/NAME\s+REPLICAS\s+READY\s+MASTER\s+STATUS\s+AGE/);
     expect(table).toMatch(new RegExp(`${CACHE}\\s+3\\s+3\\s+${CACHE}-0\\s+Ready`));
@@ -128,7 +153,7 @@ describe('ReplicatedCache on a real cluster', () => {
     });
   });
 
-  it('delete the master pod: a replica is promoted, the others follow it, the Service follows, the pod rejoins', async () => {
+  it('delete the master pod: a replica is promoted, the others follow it, the Services follow, the pod rejoins', async () => {
     const before = await status();
     const t0 = Date.now();
     await kube.kubectl(['delete', 'pod', '-n', ns, before.master!.pod, '--wait=false']);
@@ -153,6 +178,11 @@ describe('ReplicatedCache on a real cluster', () => {
     written['after-failover'] = '1';
     const ready = await waitReady(3);
     expect(ready.nodes?.find((n) => n.name === before.master?.pod)?.role).toBe('replica');
+    // The new master leaves the replicas Service too, a moment after joining the master Service.
+    await expectServicesFollowRoles(
+      after.master!.pod,
+      (ready.nodes ?? []).map((n) => n.name).filter((n) => n !== after.master!.pod),
+    );
     await expectKeysEverywhere(written);
     const events = await kube.kubectl([
       'get',
