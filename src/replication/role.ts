@@ -117,10 +117,18 @@ export class ReplicationManager implements ReplicationRole {
     this.master.broadcast(bytes);
   }
 
+  /** Whether propagated writes go anywhere: a master with a backlog or replicas. */
+  get feeding(): boolean {
+    return this.hasConsumers();
+  }
+
+  private hasConsumers(): boolean {
+    return !this.isReplica && (this.backlog !== undefined || this.master.replicas.size > 0);
+  }
+
   /** Effects of a command on this master (ReplicationRole.feed). Replicas proxy their master instead. */
   feed(ops: readonly PropagatedOp[]): void {
-    if (this.isReplica) return;
-    if (this.backlog === undefined && this.master.replicas.size === 0) return;
+    if (!this.hasConsumers()) return;
     const parts: Buffer[] = [];
     for (const op of ops) {
       if (op.db !== this.selectedDb) {

@@ -67,7 +67,33 @@ export class ReplyWriter {
   }
 
   integer(n: number | bigint): void {
+    if (typeof n === 'number' && Number.isSafeInteger(n)) {
+      // The commonest reply of write commands: digits straight into the slab, no string made.
+      this.reserve(24);
+      this.slab[this.pos++] = 58; // ':'
+      this.digits(n);
+      this.slab[this.pos++] = 13;
+      this.slab[this.pos++] = 10;
+      return;
+    }
     this.raw(`:${n}${CRLF}`);
+  }
+
+  /** Writes a safe integer in decimal at pos; the caller reserved room for 21 bytes. */
+  private digits(n: number): void {
+    const slab = this.slab;
+    if (n < 0) {
+      slab[this.pos++] = 45; // '-'
+      n = -n;
+    }
+    let width = 1;
+    for (let p = 10; p <= n; p *= 10) width++;
+    let at = this.pos + width;
+    this.pos = at;
+    do {
+      slab[--at] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
   }
 
   bulk(s: string): void {

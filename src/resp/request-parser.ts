@@ -31,6 +31,8 @@ export class RequestParser {
   /** Arguments still expected in the current multibulk; 0 when between commands. */
   private argsLeft = 0;
   private argv: string[] = [];
+  /** Next index to fill in argv (sized up front from the multibulk count, for small counts). */
+  private argc = 0;
   /** Length of the bulk argument being read, or -1 when the next thing is a `$` header. */
   private bulkLen = -1;
   private bigParts: Buffer[] = [];
@@ -75,7 +77,9 @@ export class RequestParser {
           pos = nl + 1;
           if (n <= 0) continue; // `*0` and `*-1` are ignored, as in Redis
           this.argsLeft = n;
-          this.argv = [];
+          // Sized up front when small: growing an empty array by push allocates twice per request.
+          this.argv = n <= 64 ? new Array<string>(n) : [];
+          this.argc = 0;
           this.bulkLen = -1;
           continue;
         } else {
@@ -119,7 +123,7 @@ export class RequestParser {
         }
       }
       if (end - pos < this.bulkLen + 2) break;
-      this.argv.push(buf.latin1Slice(pos, pos + this.bulkLen));
+      this.argv[this.argc++] = buf.latin1Slice(pos, pos + this.bulkLen);
       pos += this.bulkLen + 2;
       this.bulkLen = -1;
       if (--this.argsLeft === 0) {
@@ -142,7 +146,7 @@ export class RequestParser {
     const whole = Buffer.concat(this.bigParts, this.bulkLen + 2);
     this.bigParts = [];
     this.bigHave = 0;
-    this.argv.push(whole.latin1Slice(0, this.bulkLen));
+    this.argv[this.argc++] = whole.latin1Slice(0, this.bulkLen);
     this.bulkLen = -1;
     if (--this.argsLeft === 0) {
       out.push(this.argv);

@@ -32,6 +32,8 @@ export interface ReplicationRole {
   readonly isReplica: boolean;
   /** master_repl_offset: WAIT compares a client's last write offset (Client.woff) with replicas' ACKs. */
   readonly offset: number;
+  /** Whether anything reads the replication stream (a backlog, replicas): propagation is skipped if not. */
+  readonly feeding: boolean;
   /** Appends a command's effects to the replication stream (backlog and replicas). */
   feed(ops: readonly PropagatedOp[]): void;
   /** Policy checks that need replication state (read-only replica, stale data, min-replicas). */
@@ -280,6 +282,9 @@ export class Server implements KeyspaceHooks {
 
   /** Queues an effect for the replication stream; flushed when the current command completes. */
   propagate(db: number, argv: string[]): void {
+    // With no replica and no backlog nothing would read it: skip the queueing, which costs an object
+    // and an array growth per write command.
+    if (!this.replication.feeding) return;
     this.pendingOps.push({ db, argv });
   }
 
@@ -643,6 +648,7 @@ const PROTECTED_MODE_DENIED =
 
 class NoReplication implements ReplicationRole {
   readonly isReplica = false;
+  readonly feeding = false;
   readonly offset = 0;
   feed(): void {}
   rejectReason(): string | undefined {

@@ -36,6 +36,8 @@ export async function startClockedServer(directives: Record<string, string> = {}
   const propagated: PropagatedOp[] = [];
   const replication = server.replication;
   const feed = replication.feed.bind(replication);
+  // Record what would be propagated even with no replica attached.
+  Object.defineProperty(replication, 'feeding', { get: () => true });
   replication.feed = (ops: readonly PropagatedOp[]) => {
     propagated.push(...ops);
     feed(ops);

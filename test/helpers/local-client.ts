@@ -38,6 +38,7 @@ export function startLocalServer(
     get isReplica() {
       return replica.value;
     },
+    feeding: true,
     feed(ops: readonly PropagatedOp[]) {
       for (const op of ops) fed.push(op.argv.join(' '));
     },

@@ -131,6 +131,19 @@ describe('reply writer and value parser', () => {
     );
   });
 
+  it('writes integers digit by digit exactly as their decimal text, bigints and unsafe numbers too', () => {
+    const edges = [0, -0, 1, -1, 9, 10, 99, 100, 1e15, -(2 ** 53 - 1), 2 ** 53 - 1, 2 ** 53, -(2 ** 63)];
+    const text = (n: number | bigint) => `:${typeof n === 'number' && Object.is(n, -0) ? 0 : n}\r\n`;
+    const check = (n: number | bigint) => {
+      const w = new ReplyWriter();
+      w.integer(n);
+      expect(w.take().toString('latin1')).toBe(text(n));
+    };
+    for (const n of edges) check(n);
+    check(-(2n ** 63n));
+    fc.assert(fc.property(fc.oneof(fc.integer(), fc.maxSafeInteger()), check));
+  });
+
   it('writes RESP3 types and their RESP2 fallbacks', () => {
     const both = (write: (w: ReplyWriter) => void) => [
       writeAll(2, write).toString('latin1'),
