@@ -1,7 +1,7 @@
 import type { Client } from '../server/client.js';
 import { incrementByFloat } from './long-double.js';
 import { type CommandSpec, cmd } from './table.js';
-import { Err, longArg, parseInt64 } from './util.js';
+import { Err, longArg, parseInt64, parseLong } from './util.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
@@ -281,14 +281,30 @@ function msetnx(c: Client, argv: string[]): void {
 }
 
 /** INCR/DECR/INCRBY/DECRBY: exact 64-bit arithmetic with Redis's overflow error; the TTL is kept. */
-function incrementBy(c: Client, key: string, delta: bigint): void {
+/** Magnitude below which a counter and a delta add exactly as doubles, far from int64 overflow. */
+const EXACT_IN_DOUBLE = 1e15;
+
+function incrementBy(c: Client, key: string, delta: bigint, smallDelta = Number(delta)): void {
   const cur = c.db.lookupWrite(key);
-  let base = 0n;
-  if (cur !== undefined) {
-    if (typeof cur !== 'string') {
-      c.out.error(Err.wrongType);
+  if (cur !== undefined && typeof cur !== 'string') {
+    c.out.error(Err.wrongType);
+    return;
+  }
+  if ((cur === undefined || cur.length < 16) && Math.abs(smallDelta) < EXACT_IN_DOUBLE) {
+    // The common case, in plain numbers: BigInt parsing and printing would cost more than the rest.
+    const current = cur === undefined ? 0 : parseLong(cur);
+    if (current === undefined) {
+      c.out.error(Err.notInteger);
       return;
     }
+    const result = current + smallDelta;
+    c.db.set(key, String(result), true);
+    c.server.dirty++;
+    c.out.integer(result);
+    return;
+  }
+  let base = 0n;
+  if (cur !== undefined) {
     const parsed = parseInt64(cur);
     if (parsed === undefined) {
       c.out.error(Err.notInteger);
@@ -308,10 +324,10 @@ function incrementBy(c: Client, key: string, delta: bigint): void {
 }
 
 function incr(c: Client, argv: string[]): void {
-  incrementBy(c, argv[1]!, 1n);
+  incrementBy(c, argv[1]!, 1n, 1);
 }
 function decr(c: Client, argv: string[]): void {
-  incrementBy(c, argv[1]!, -1n);
+  incrementBy(c, argv[1]!, -1n, -1);
 }
 function incrby(c: Client, argv: string[]): void {
   const d = parseInt64(argv[2]!);
