@@ -9,7 +9,8 @@
  * SIGCONT once replaced), prints p50/p99/max of: the time until the operator recorded the new master,
  * and the write outage (longest gap between acknowledged writes). Then the write pause of planned
  * switchovers (the rcache.dev/switchover annotation).
- * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover). BENCH_TRACE=1 prints, per run,
+ * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover), BENCH_SETTLE_MS the pause
+ * between runs (default 1000). BENCH_TRACE=1 prints, per run,
  * when the master and replicas Services' endpoints and the pods' role labels changed, relative to the disruption:
  * the Service follows the label through the EndpointSlice controller and kube-proxy, which by default
  * reprograms a node at most once a second (minSyncPeriod).
@@ -34,6 +35,8 @@ import {
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover').split(',') as Disruption[];
 const TRACE = process.env.BENCH_TRACE === '1';
+/** Pause between runs: kube-proxy reprograms at most once a second, so back-to-back runs meet it busy. */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const CACHE = 'fo';
 
 type Disruption = 'delete' | 'kill' | 'freeze' | 'switchover';
@@ -190,7 +193,7 @@ spec:
       const r = await once(kind);
       recorded.push(r.recorded);
       outages.push(r.outage);
-      await sleep(1000);
+      await sleep(SETTLE_MS);
     }
     console.log(
       `${kind.padEnd(10)} (${RUNS} runs): new master recorded ${summary(recorded)}; ` +

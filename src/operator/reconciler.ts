@@ -369,6 +369,7 @@ export class Reconciler {
     const ip = this.deps.nodeAddress ? this.deps.nodeAddress(pod) : status?.podIP;
     const healthKey = `${key}/${podName}`;
     let state: NodeState | undefined;
+    let refused = false;
     // Terminating pods are asked too: a master being deleted still serves until its preStop hook has
     // handed the role over, and the topology decision must know that to wait for it (see topology.ts).
     if (ip) {
@@ -377,6 +378,7 @@ export class Reconciler {
         client = await NodeClient.connect(ip, REDIS_PORT, NODE_TIMEOUT_MS, password);
         state = await readNodeState(client, NODE_TIMEOUT_MS);
       } catch (err) {
+        refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
         this.deps.log.debug({ pod: podName, err: (err as Error).message }, 'node did not answer');
       } finally {
         client?.close();
@@ -386,6 +388,9 @@ export class Reconciler {
     if (state) this.unreachableSince.delete(healthKey);
     else if (!this.unreachableSince.has(healthKey)) this.unreachableSince.set(healthKey, now);
     const since = this.unreachableSince.get(healthKey);
+    // A refused connection is no missed PING: nothing listens, the server died (it restarts fenced and
+    // empty). A partition or a frozen server times out instead, and gets downAfterMillis.
+    const unreachableForMs = refused ? Number.MAX_SAFE_INTEGER : since === undefined ? 0 : now - since;
     return {
       pod,
       ip,
@@ -395,7 +400,7 @@ export class Reconciler {
         ordinal,
         terminating,
         reachable: state !== undefined,
-        unreachableForMs: since === undefined ? 0 : now - since,
+        unreachableForMs,
         role: state?.role,
         fenced: state?.fenced,
         masterHost: state?.masterHost,

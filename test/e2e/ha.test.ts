@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hostPidOfContainer } from './support/faults.js';
 import { Kube, platform, type RespValue } from './support/kube.js';
 import { OperatorRelease } from './support/operator.js';
-import { waitFor } from './support/platform.js';
+import { containerEngine, loadImageIntoLocalCluster, runOk, waitFor } from './support/platform.js';
 import { Writer as LoadWriter, longestPause, percentile, VERIFY, type WriteLog } from './support/writer.js';
 
 interface CacheStatus {
@@ -134,6 +134,20 @@ async function infoField(pod: string, section: string, field: string): Promise<s
 /** The host PID of the pod's server (PID 1 in its container). */
 function hostPidOf(pod: Pod): number {
   return hostPidOfContainer(pod.status.containerStatuses?.[0]?.containerID);
+}
+
+/**
+ * An image to upgrade to: RCACHE_UPGRADE_IMAGE on a cluster of your own; on the local cluster, a second
+ * tag of the image under test, loaded into the node. Undefined when neither is available.
+ */
+async function upgradeImage(): Promise<string | undefined> {
+  if (process.env.RCACHE_UPGRADE_IMAGE) return process.env.RCACHE_UPGRADE_IMAGE;
+  const engine = containerEngine();
+  if (!onThisHost || !engine) return undefined;
+  const next = `${platform().image}-upgrade`;
+  await runOk(engine, ['tag', platform().image, next]);
+  await loadImageIntoLocalCluster(next);
+  return next;
 }
 
 async function masterPod(): Promise<Pod> {
@@ -331,8 +345,14 @@ describe('high availability under write load', () => {
     },
   );
 
-  it('rolling config upgrade under write load: replicas first, then a switchover, zero acknowledged writes lost', async () => {
+  it('rolling upgrade of the image and config under write load: replicas first, then a switchover, zero acknowledged writes lost', async () => {
     await waitReady(3);
+    const image = await upgradeImage();
+    if (!image) {
+      console.log(
+        'rolling upgrade: only the config changes (set RCACHE_UPGRADE_IMAGE to a second tag of the image to upgrade it too)',
+      );
+    }
     const oldUids = new Set((await pods()).map((p) => p.metadata.uid));
     const writer = new Writer();
     await writer.acksAfter(Date.now(), 50);
@@ -345,7 +365,7 @@ describe('high availability under write load', () => {
       ns,
       '--type=merge',
       '-p',
-      JSON.stringify({ spec: { config: { hz: '20' } } }),
+      JSON.stringify({ spec: { config: { hz: '20' }, ...(image ? { image } : {}) } }),
     ]);
     await waitFor(
       'every pod replaced and the cache Ready',
@@ -366,6 +386,7 @@ describe('high availability under write load', () => {
     const log = await writer.stop();
     await expectAllAcknowledged(log, writer);
     expect(await kube.redis(ns, (await status()).master!.pod, 'CONFIG', 'GET', 'hz')).toEqual(['hz', '20']);
+    if (image) expect((await pods()).map((p) => p.spec.containers[0]!.image)).toEqual([image, image, image]);
     const events = await kube.kubectl([
       'get',
       'events',
@@ -377,7 +398,7 @@ describe('high availability under write load', () => {
       'jsonpath={range .items[*]}{.reason}{"\\n"}{end}',
     ]);
     console.log(
-      `rolling upgrade under load: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${log.acked.length} acked writes, ` +
+      `rolling upgrade${image ? ` to ${image}` : ''} under load: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${log.acked.length} acked writes, ` +
         `longest write pause ${longestPause(log)} ms, 0 lost`,
     );
     expect(events).toMatch(/RollingUpdate/);
@@ -470,7 +491,7 @@ describe('high availability under write load', () => {
     const now = await pods();
     const masterNow = now.find((p) => p.metadata.name === master.metadata.name)!;
     expect(masterNow.metadata.uid).toBe(master.metadata.uid);
-    expect(masterNow.spec.containers[0]!.image).toBe(platform().image);
+    expect(masterNow.spec.containers[0]!.image).toBe(master.spec.containers[0]!.image);
     expect((await status()).master?.pod).toBe(before.master?.pod);
     expect(now.filter((p) => p.spec.containers[0]!.image.endsWith(':does-not-exist')).length).toBe(1);
     await kube.kubectl([
