@@ -280,10 +280,10 @@ function msetnx(c: Client, argv: string[]): void {
   msetGeneric(c, argv, true);
 }
 
-/** INCR/DECR/INCRBY/DECRBY: exact 64-bit arithmetic with Redis's overflow error; the TTL is kept. */
 /** Magnitude below which a counter and a delta add exactly as doubles, far from int64 overflow. */
 const EXACT_IN_DOUBLE = 1e15;
 
+/** INCR/DECR/INCRBY/DECRBY: exact 64-bit arithmetic with Redis's overflow error; the TTL is kept. */
 function incrementBy(c: Client, key: string, delta: bigint, smallDelta = Number(delta)): void {
   const cur = c.db.lookupWrite(key);
   if (cur !== undefined && typeof cur !== 'string') {

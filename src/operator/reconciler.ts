@@ -36,6 +36,7 @@ export interface ReconcileResult {
 
 /** How often a healthy cache's nodes are checked (reads only): the failure detector's period. */
 const HEALTH_PERIOD_MS = 500;
+/** How often a deleted master's preStop handover is checked on: until it is seen, writers wait. */
 const HANDOVER_POLL_MS = 50;
 const NODE_TIMEOUT_MS = 400;
 const APPLIED_HASH = 'rcache.dev/applied-hash';
