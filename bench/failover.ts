@@ -9,7 +9,7 @@
  * SIGCONT once replaced), prints p50/p99/max of: the time until the operator recorded the new master,
  * and the write outage (longest gap between acknowledged writes). Then the write pause of planned
  * switchovers (the rcache.dev/switchover annotation).
- * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover), BENCH_SETTLE_MS the pause
+ * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover,scaledown), BENCH_SETTLE_MS the pause
  * between runs (default 1000). BENCH_TRACE=1 prints, per run,
  * when the master and replicas Services' endpoints and the pods' role labels changed, relative to the disruption:
  * the Service follows the label through the EndpointSlice controller and kube-proxy, which by default
@@ -33,13 +33,15 @@ import {
 } from './k8s.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover').split(',') as Disruption[];
+const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover,scaledown').split(
+  ',',
+) as Disruption[];
 const TRACE = process.env.BENCH_TRACE === '1';
 /** Pause between runs: kube-proxy reprograms at most once a second, so back-to-back runs meet it busy. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const CACHE = 'fo';
 
-type Disruption = 'delete' | 'kill' | 'freeze' | 'switchover';
+type Disruption = 'delete' | 'kill' | 'freeze' | 'switchover' | 'scaledown';
 
 const { ns, remove } = installOperator();
 const writerTarget = {
@@ -124,16 +126,30 @@ function masterContainer(s: CacheStatus): string | undefined {
   return pod.status.containerStatuses?.[0]?.containerID;
 }
 
-async function once(kind: Disruption): Promise<{ recorded: number; outage: number }> {
-  const before = await waitFor('Ready', () => {
+const readyWith3 = () =>
+  waitFor('Ready', () => {
     const s = cacheStatus(ns, CACHE);
     return isReady(s, 3) ? s : undefined;
   });
+
+/** A scale-down removes the master only when it holds the highest ordinal: hand the role there first. */
+async function masterOnLastOrdinal(): Promise<void> {
+  const last = `${CACHE}-2`;
+  if ((await readyWith3()).master?.pod === last) return;
+  kubectl(['annotate', 'rcache', CACHE, '-n', ns, '--overwrite', `rcache.dev/switchover=${last}`]);
+  await waitFor(`${last} master`, () => cacheStatus(ns, CACHE).master?.pod === last);
+  kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
+}
+
+async function once(kind: Disruption): Promise<{ recorded: number; outage: number }> {
+  if (kind === 'scaledown') await masterOnLastOrdinal();
+  const before = await readyWith3();
   const writer = new Writer(writerTarget);
   await writer.acksAfter(Date.now(), 50);
   let pid = 0;
   const t0 = Date.now();
   if (kind === 'delete') kubectl(['delete', 'pod', '-n', ns, before.master!.pod, '--wait=false']);
+  else if (kind === 'scaledown') kubectl(['scale', 'rcache', CACHE, '-n', ns, '--replicas=2']);
   else if (kind === 'switchover') {
     const to = before.nodes!.map((n) => n.name).find((n) => n !== before.master!.pod)!;
     kubectl(['annotate', 'rcache', CACHE, '-n', ns, '--overwrite', `rcache.dev/switchover=${to}`]);
@@ -153,7 +169,26 @@ async function once(kind: Disruption): Promise<{ recorded: number; outage: numbe
   await writer.acksAfter(Date.now(), 50);
   const log = await writer.stop();
   if (kind === 'switchover') kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
+  if (kind === 'scaledown') kubectl(['scale', 'rcache', CACHE, '-n', ns, '--replicas=3']);
   const outage = longestPause(log, t0);
+  if (outage > 2000) {
+    // Show what the writer saw in the longest gap: the replies and connection failures.
+    const i = log.ackTimes.findIndex((t, n) => n > 0 && t > t0 && t - log.ackTimes[n - 1]! === outage);
+    const [from, to] = [log.ackTimes[i - 1]!, log.ackTimes[i]!];
+    console.log(
+      `${kind}: ${outage} ms without an acknowledged write, from +${from - t0} ms; the writer saw:`,
+    );
+    for (const line of writer.out.split('\n')) {
+      const at = Number(line.split(' ')[2]);
+      if (at >= from - 300 && at <= to + 300) console.log(`  +${at - t0} ms ${line}`);
+    }
+    if (TRACE) {
+      const s = cacheStatus(ns, CACHE);
+      console.log(`  new master ${s.master?.pod}'s log:`);
+      const logs = kubectl(['logs', '-n', ns, s.master!.pod, '--timestamps']).split('\n');
+      for (const l of logs.slice(-40)) console.log(`    ${l.slice(0, 200)}`);
+    }
+  }
   if (trace) {
     console.log(`${kind} at ${new Date(t0).toISOString()}: recorded +${recorded} ms, outage ${outage} ms`);
     for (const line of trace.lines(t0)) console.log(line);

@@ -231,12 +231,12 @@ export function desiredHeadlessService(c: ReplicatedCache): Obj {
   });
 }
 
-/** Writes go here: it selects the pod labelled master, and the label moves with the role. */
+/** Writes go here: it selects the master's pod, and the label moves with the role (role-labels.ts). */
 export function desiredMasterService(c: ReplicatedCache): Obj {
   return service(
     c,
     names.masterService(c),
-    { ...selectorLabels(c), [LABELS.role]: 'master' },
+    { ...selectorLabels(c), [LABELS.servesWrites]: 'true' },
     { type: 'ClusterIP' },
   );
 }

@@ -6,8 +6,10 @@ export const LABELS = {
   instance: 'app.kubernetes.io/instance',
   managedBy: 'app.kubernetes.io/managed-by',
   component: 'app.kubernetes.io/component',
-  /** On pods: `master` or `replica`; the master Service selects `master`. */
+  /** On pods: `master` or `replica`; never on two live pods at once. */
   role: 'rcache.dev/role',
+  /** On pods: `true` on the master (and, for a moment, on the old one); the master Service selects it. */
+  servesWrites: 'rcache.dev/serves-writes',
   /** On pods: `true` on replicas (and briefly on a new master); the replicas Service selects it. */
   readReplica: 'rcache.dev/read-replica',
 } as const;

@@ -1,7 +1,7 @@
 import { LABELS } from './names.js';
 
 /**
- * How long a new master stays in the replicas Service after it was labelled master. kube-proxy
+ * How long a new master stays in the replicas Service after it joined the master Service. kube-proxy
  * reprograms Services at most once per minSyncPeriod (1 s by default): if the new master left the
  * replicas Service in the same change that puts it in the master Service, whichever endpoint update
  * kube-proxy saw first would delay the other by a second, half the time the one clients write through.
@@ -23,31 +23,46 @@ export interface LabelPatch {
 }
 
 /**
- * The label changes that make the Services follow the roles, the master's first: the master Service
- * selects `role=master`, the replicas Service `read-replica=true`.
+ * The label changes that make the Services follow the roles, in the order to apply them:
+ *  1. the new master joins the master Service (`serves-writes=true`) while the old one is still in it,
+ *     so kube-proxy's next turn routes writes to it; the old master was demoted before any relabelling,
+ *     so it only answers READONLY, and clients that retry find the new one;
+ *  2. the other pods are labelled replicas and leave the master Service;
+ *  3. the new master takes the `role=master` label last, so no two live pods are ever labelled master.
+ * The replicas Service selects `read-replica=true`, which a new master keeps for a while (see above).
  */
 export function roleLabelPatches(
   pods: readonly LabelledPod[],
   master: string,
   masterForMs: number,
 ): LabelPatch[] {
-  const patches: LabelPatch[] = [];
+  const joins: LabelPatch[] = [];
+  const demotions: LabelPatch[] = [];
+  const promotions: LabelPatch[] = [];
   for (const pod of pods) {
     if (!pod.current) continue;
-    const want: Record<string, string | null> =
-      pod.name === master
-        ? {
-            [LABELS.role]: 'master',
-            ...(masterForMs >= LEAVE_REPLICAS_SERVICE_AFTER_MS ? { [LABELS.readReplica]: null } : {}),
-          }
-        : { [LABELS.role]: 'replica', [LABELS.readReplica]: 'true' };
-    const labels: Record<string, string | null> = {};
-    for (const [key, value] of Object.entries(want)) {
-      if ((pod.labels?.[key] ?? null) !== value) labels[key] = value;
+    if (pod.name === master) {
+      addPatch(joins, pod, { [LABELS.servesWrites]: 'true' });
+      addPatch(promotions, pod, {
+        [LABELS.role]: 'master',
+        ...(masterForMs >= LEAVE_REPLICAS_SERVICE_AFTER_MS ? { [LABELS.readReplica]: null } : {}),
+      });
+    } else {
+      addPatch(demotions, pod, {
+        [LABELS.role]: 'replica',
+        [LABELS.readReplica]: 'true',
+        [LABELS.servesWrites]: null,
+      });
     }
-    if (Object.keys(labels).length === 0) continue;
-    if (pod.name === master) patches.unshift({ pod: pod.name, labels });
-    else patches.push({ pod: pod.name, labels });
   }
-  return patches;
+  return [...joins, ...demotions, ...promotions];
+}
+
+/** Adds a patch of the labels that differ from what the pod has, if any do. */
+function addPatch(into: LabelPatch[], pod: LabelledPod, want: Record<string, string | null>): void {
+  const labels: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(want)) {
+    if ((pod.labels?.[key] ?? null) !== value) labels[key] = value;
+  }
+  if (Object.keys(labels).length > 0) into.push({ pod: pod.name, labels });
 }

@@ -53,11 +53,12 @@ describe('desired objects', () => {
         for (const svc of objects.filter((o) => o.kind === 'Service')) {
           for (const [k, v] of Object.entries(svc.spec.selector as Record<string, string>)) {
             // The operator sets the role labels on each pod as roles change.
-            if (k !== 'rcache.dev/role' && k !== 'rcache.dev/read-replica') expect(podLabels[k]).toBe(v);
+            if (!['rcache.dev/serves-writes', 'rcache.dev/read-replica'].includes(k))
+              expect(podLabels[k]).toBe(v);
           }
         }
         expect(objects[1]!.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
-        expect(objects[2]!.spec.selector['rcache.dev/role']).toBe('master');
+        expect(objects[2]!.spec.selector['rcache.dev/serves-writes']).toBe('true');
         expect(objects[3]!.spec.selector['rcache.dev/read-replica']).toBe('true');
         const conf = objects[0]!.data['redis.conf'] as string;
         expect(conf).toMatch(/^fenced yes$/m);
