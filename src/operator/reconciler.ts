@@ -178,7 +178,8 @@ export class Reconciler {
         observed.map((o) => ({
           name: o.node.pod,
           labels: o.pod.metadata.labels,
-          current: o.node.reachable && !o.node.terminating,
+          reachable: o.node.reachable,
+          terminating: o.node.terminating,
         })),
         decision.master,
         Date.now() - this.masterSince.get(key)!.at,

@@ -12,8 +12,10 @@ export const LEAVE_REPLICAS_SERVICE_AFTER_MS = 1000;
 export interface LabelledPod {
   name: string;
   labels: Record<string, string> | undefined;
-  /** Reachable and not terminating: its labels are kept up to date. */
-  current: boolean;
+  /** Its server answered in this reconcile. */
+  reachable: boolean;
+  /** Being deleted: left alone, it is going away. */
+  terminating: boolean;
 }
 
 export interface LabelPatch {
@@ -29,6 +31,8 @@ export interface LabelPatch {
  *     so it only answers READONLY, and clients that retry find the new one;
  *  2. the other pods are labelled replicas and leave the master Service;
  *  3. the new master takes the `role=master` label last, so no two live pods are ever labelled master.
+ * A master that stopped answering is taken out of the master Service and labelled replica at once
+ * (the kubelet may still call it Ready for a second); terminating pods are left alone.
  * The replicas Service selects `read-replica=true`, which a new master keeps for a while (see above).
  */
 export function roleLabelPatches(
@@ -40,7 +44,14 @@ export function roleLabelPatches(
   const demotions: LabelPatch[] = [];
   const promotions: LabelPatch[] = [];
   for (const pod of pods) {
-    if (!pod.current) continue;
+    if (pod.terminating) continue;
+    if (!pod.reachable) {
+      // A dead master leaves the master Service at once, without waiting for the kubelet to notice;
+      // nothing else is said of a node that does not answer.
+      if (pod.name !== master)
+        addPatch(demotions, pod, { [LABELS.role]: 'replica', [LABELS.servesWrites]: null });
+      continue;
+    }
     if (pod.name === master) {
       addPatch(joins, pod, { [LABELS.servesWrites]: 'true' });
       addPatch(promotions, pod, {

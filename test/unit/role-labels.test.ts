@@ -6,10 +6,11 @@ const WRITES = 'rcache.dev/serves-writes';
 const READ = 'rcache.dev/read-replica';
 const replica = { [ROLE]: 'replica', [READ]: 'true' };
 const master = { [ROLE]: 'master', [WRITES]: 'true' };
+const live = { reachable: true, terminating: false };
 
 describe('roleLabelPatches', () => {
   it('labels a first master and its replicas; the master never joins the replicas Service', () => {
-    const pods = ['c-0', 'c-1', 'c-2'].map((name) => ({ name, labels: {}, current: true }));
+    const pods = ['c-0', 'c-1', 'c-2'].map((name) => ({ name, labels: {}, ...live }));
     expect(roleLabelPatches(pods, 'c-0', 0)).toEqual([
       { pod: 'c-0', labels: { [WRITES]: 'true' } },
       { pod: 'c-1', labels: replica },
@@ -20,9 +21,9 @@ describe('roleLabelPatches', () => {
 
   it('on a master change: the new master joins the master Service, the old one leaves, then the role moves', () => {
     const pods = [
-      { name: 'c-0', labels: replica, current: true },
-      { name: 'c-1', labels: master, current: true },
-      { name: 'c-2', labels: replica, current: true },
+      { name: 'c-0', labels: replica, ...live },
+      { name: 'c-1', labels: master, ...live },
+      { name: 'c-2', labels: replica, ...live },
     ];
     // Never two pods labelled role=master, even between patches; c-2 keeps READ for now.
     expect(roleLabelPatches(pods, 'c-2', 0)).toEqual([
@@ -34,8 +35,8 @@ describe('roleLabelPatches', () => {
 
   it('takes a new master out of the replicas Service only a while later', () => {
     const pods = [
-      { name: 'c-0', labels: replica, current: true },
-      { name: 'c-2', labels: { ...master, [READ]: 'true' }, current: true },
+      { name: 'c-0', labels: replica, ...live },
+      { name: 'c-2', labels: { ...master, [READ]: 'true' }, ...live },
     ];
     expect(roleLabelPatches(pods, 'c-2', LEAVE_REPLICAS_SERVICE_AFTER_MS - 1)).toEqual([]);
     expect(roleLabelPatches(pods, 'c-2', LEAVE_REPLICAS_SERVICE_AFTER_MS)).toEqual([
@@ -43,12 +44,25 @@ describe('roleLabelPatches', () => {
     ]);
   });
 
-  it('leaves pods it cannot vouch for (terminating, unreachable) alone, and patches nothing when all is right', () => {
+  it('leaves terminating pods alone, and patches nothing when all is right', () => {
     const pods = [
-      { name: 'c-0', labels: master, current: false },
-      { name: 'c-1', labels: master, current: true },
-      { name: 'c-2', labels: replica, current: true },
+      { name: 'c-0', labels: master, reachable: true, terminating: true },
+      { name: 'c-1', labels: master, ...live },
+      { name: 'c-2', labels: replica, ...live },
     ];
     expect(roleLabelPatches(pods, 'c-1', 5000)).toEqual([]);
+  });
+
+  it('takes a dead old master out of the master Service at once, and says nothing else of it', () => {
+    const pods = [
+      { name: 'c-0', labels: master, reachable: false, terminating: false },
+      { name: 'c-1', labels: replica, ...live },
+      { name: 'c-2', labels: replica, reachable: false, terminating: false },
+    ];
+    expect(roleLabelPatches(pods, 'c-1', 0)).toEqual([
+      { pod: 'c-1', labels: { [WRITES]: 'true' } },
+      { pod: 'c-0', labels: { [ROLE]: 'replica', [WRITES]: null } },
+      { pod: 'c-1', labels: { [ROLE]: 'master' } },
+    ]);
   });
 });
