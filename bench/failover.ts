@@ -171,7 +171,7 @@ async function once(kind: Disruption): Promise<{ recorded: number; outage: numbe
   if (kind === 'switchover') kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
   if (kind === 'scaledown') kubectl(['scale', 'rcache', CACHE, '-n', ns, '--replicas=3']);
   const outage = longestPause(log, t0);
-  if (outage > 2000) {
+  if (outage > 1000) {
     // Show what the writer saw in the longest gap: the replies and connection failures.
     const i = log.ackTimes.findIndex((t, n) => n > 0 && t > t0 && t - log.ackTimes[n - 1]! === outage);
     const [from, to] = [log.ackTimes[i - 1]!, log.ackTimes[i]!];

@@ -6,7 +6,7 @@ import type { KubeClient, KubeObject } from './kube.js';
 import type { OperatorMetrics } from './metrics.js';
 import { LABELS, names, ordinalOf, REDIS_PORT, SWITCHOVER_ANNOTATION, selectorString } from './names.js';
 import { NodeClient, type NodeState, readNodeState } from './node-client.js';
-import { roleLabelPatches } from './role-labels.js';
+import { LEAVE_REPLICAS_SERVICE_AFTER_MS, roleLabelPatches } from './role-labels.js';
 import { setCondition, statusChanged } from './status.js';
 import { switchover } from './switchover.js';
 import { decideTopology, type ObservedNode, type TopologyAction } from './topology.js';
@@ -86,7 +86,7 @@ export class Reconciler {
   private readonly unreachableSince = new Map<string, number>();
   private readonly passwords = new Map<string, string | undefined>();
   /** Since when the operator has seen each cache's master as master, for role-labels.ts. */
-  private readonly masterSince = new Map<string, { pod: string; at: number }>();
+  private readonly masterSince = new Map<string, { pod: string; at: number; previous?: string }>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -161,9 +161,23 @@ export class Reconciler {
       hostOf: (pod) => names.podHost(rc, pod, this.deps.defaults.clusterDomain),
     });
 
-    // Keep the master's ordinal alive until a scale-down has handed its role over.
-    const masterOrdinal = decision.master !== undefined ? (ordinalOf(rc, decision.master) ?? 0) : -1;
-    const stsReplicas = Math.max(rc.spec.replicas, masterOrdinal + 1);
+    let since = this.masterSince.get(key);
+    if (decision.master !== undefined && since?.pod !== decision.master) {
+      since = { pod: decision.master, at: Date.now(), previous: since?.pod };
+      this.masterSince.set(key, since);
+    }
+    const masterForMs = since === undefined ? 0 : Date.now() - since.at;
+    // Keep the master's ordinal alive until a scale-down has handed its role over, and the old master's
+    // for a moment after that: deleted along with its relabelling, it would stay the master Service's
+    // only (terminating) endpoint for a kube-proxy turn, answering READONLY.
+    const kept = [
+      decision.master,
+      masterForMs < LEAVE_REPLICAS_SERVICE_AFTER_MS ? since?.previous : undefined,
+    ];
+    const stsReplicas = Math.max(
+      rc.spec.replicas,
+      ...kept.map((pod) => (pod === undefined ? 0 : (ordinalOf(rc, pod) ?? 0) + 1)),
+    );
     await this.applyOwned(rc, stsReplicas);
     const replacedStuck = await this.replaceStuckStalePods(rc, cache, observed);
 
@@ -172,8 +186,6 @@ export class Reconciler {
 
     // Role labels follow the decision in the same reconcile, so the Services follow too.
     if (decision.master !== undefined) {
-      const since = this.masterSince.get(key);
-      if (since?.pod !== decision.master) this.masterSince.set(key, { pod: decision.master, at: Date.now() });
       const patches = roleLabelPatches(
         observed.map((o) => ({
           name: o.node.pod,
@@ -182,7 +194,7 @@ export class Reconciler {
           terminating: o.node.terminating,
         })),
         decision.master,
-        Date.now() - this.masterSince.get(key)!.at,
+        masterForMs,
       );
       for (const patch of patches) {
         await this.deps.kube.mergePatch('Pod', ns, patch.pod, { metadata: { labels: patch.labels } });

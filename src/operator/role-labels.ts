@@ -1,11 +1,11 @@
 import { LABELS } from './names.js';
 
 /**
- * How long a new master stays in the replicas Service after it joined the master Service. kube-proxy
- * reprograms Services at most once per minSyncPeriod (1 s by default): if the new master left the
- * replicas Service in the same change that puts it in the master Service, whichever endpoint update
- * kube-proxy saw first would delay the other by a second, half the time the one clients write through.
- * Leaving the replicas Service later costs nothing: a master serves reads too.
+ * How long after a master change the replicas Service stays as it was (the new master in it, the old
+ * one out of it). kube-proxy reprograms Services at most once per minSyncPeriod (1 s by default): had
+ * both Services changed together, whichever endpoint update kube-proxy saw first would delay the other
+ * by a second, half the time the one clients write through. The wait costs nothing: a master serves
+ * reads too.
  */
 export const LEAVE_REPLICAS_SERVICE_AFTER_MS = 1000;
 
@@ -33,13 +33,16 @@ export interface LabelPatch {
  *  3. the new master takes the `role=master` label last, so no two live pods are ever labelled master.
  * A master that stopped answering is taken out of the master Service and labelled replica at once
  * (the kubelet may still call it Ready for a second); terminating pods are left alone.
- * The replicas Service selects `read-replica=true`, which a new master keeps for a while (see above).
+ * The replicas Service selects `read-replica=true`, which changes only a while after (see above).
  */
 export function roleLabelPatches(
   pods: readonly LabelledPod[],
   master: string,
   masterForMs: number,
 ): LabelPatch[] {
+  // The replicas Service changes only once the master has held the role for a while, so that its
+  // endpoint update never races the master Service's.
+  const settled = masterForMs >= LEAVE_REPLICAS_SERVICE_AFTER_MS;
   const joins: LabelPatch[] = [];
   const demotions: LabelPatch[] = [];
   const promotions: LabelPatch[] = [];
@@ -56,13 +59,13 @@ export function roleLabelPatches(
       addPatch(joins, pod, { [LABELS.servesWrites]: 'true' });
       addPatch(promotions, pod, {
         [LABELS.role]: 'master',
-        ...(masterForMs >= LEAVE_REPLICAS_SERVICE_AFTER_MS ? { [LABELS.readReplica]: null } : {}),
+        ...(settled ? { [LABELS.readReplica]: null } : {}),
       });
     } else {
       addPatch(demotions, pod, {
         [LABELS.role]: 'replica',
-        [LABELS.readReplica]: 'true',
         [LABELS.servesWrites]: null,
+        ...(settled ? { [LABELS.readReplica]: 'true' } : {}),
       });
     }
   }

@@ -9,13 +9,22 @@ const master = { [ROLE]: 'master', [WRITES]: 'true' };
 const live = { reachable: true, terminating: false };
 
 describe('roleLabelPatches', () => {
-  it('labels a first master and its replicas; the master never joins the replicas Service', () => {
+  it('labels a first master and its replicas, which join the replicas Service a while later', () => {
     const pods = ['c-0', 'c-1', 'c-2'].map((name) => ({ name, labels: {}, ...live }));
     expect(roleLabelPatches(pods, 'c-0', 0)).toEqual([
       { pod: 'c-0', labels: { [WRITES]: 'true' } },
-      { pod: 'c-1', labels: replica },
-      { pod: 'c-2', labels: replica },
+      { pod: 'c-1', labels: { [ROLE]: 'replica' } },
+      { pod: 'c-2', labels: { [ROLE]: 'replica' } },
       { pod: 'c-0', labels: { [ROLE]: 'master' } },
+    ]);
+    const labelled = [
+      { name: 'c-0', labels: master, ...live },
+      { name: 'c-1', labels: { [ROLE]: 'replica' }, ...live },
+      { name: 'c-2', labels: { [ROLE]: 'replica' }, ...live },
+    ];
+    expect(roleLabelPatches(labelled, 'c-0', LEAVE_REPLICAS_SERVICE_AFTER_MS)).toEqual([
+      { pod: 'c-1', labels: { [READ]: 'true' } },
+      { pod: 'c-2', labels: { [READ]: 'true' } },
     ]);
   });
 
@@ -25,21 +34,23 @@ describe('roleLabelPatches', () => {
       { name: 'c-1', labels: master, ...live },
       { name: 'c-2', labels: replica, ...live },
     ];
-    // Never two pods labelled role=master, even between patches; c-2 keeps READ for now.
+    // Never two pods labelled role=master, even between patches; the replicas Service stays as it is.
     expect(roleLabelPatches(pods, 'c-2', 0)).toEqual([
       { pod: 'c-2', labels: { [WRITES]: 'true' } },
-      { pod: 'c-1', labels: { [ROLE]: 'replica', [READ]: 'true', [WRITES]: null } },
+      { pod: 'c-1', labels: { [ROLE]: 'replica', [WRITES]: null } },
       { pod: 'c-2', labels: { [ROLE]: 'master' } },
     ]);
   });
 
-  it('takes a new master out of the replicas Service only a while later', () => {
+  it('swaps the old and the new master in the replicas Service only a while later', () => {
     const pods = [
       { name: 'c-0', labels: replica, ...live },
+      { name: 'c-1', labels: { [ROLE]: 'replica' }, ...live },
       { name: 'c-2', labels: { ...master, [READ]: 'true' }, ...live },
     ];
     expect(roleLabelPatches(pods, 'c-2', LEAVE_REPLICAS_SERVICE_AFTER_MS - 1)).toEqual([]);
     expect(roleLabelPatches(pods, 'c-2', LEAVE_REPLICAS_SERVICE_AFTER_MS)).toEqual([
+      { pod: 'c-1', labels: { [READ]: 'true' } },
       { pod: 'c-2', labels: { [READ]: null } },
     ]);
   });
