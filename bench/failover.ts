@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { hostPidOfContainer } from '../test/e2e/support/faults.ts';
-import { longestPause, percentile, Writer } from '../test/e2e/support/writer.ts';
+import { longestPause, percentile, Writer, writerPodManifest } from '../test/e2e/support/writer.ts';
 import {
   type CacheStatus,
   cacheStatus,
@@ -206,17 +206,7 @@ kind: ReplicatedCache
 metadata: {name: ${CACHE}}
 spec: {replicas: 3, failover: {downAfterMillis: 1000}}
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-    - name: client
-      image: ${IMAGE}
-      imagePullPolicy: IfNotPresent
-      command: [node, -e, "setInterval(() => {}, 1 << 30)"]
-`,
+${writerPodManifest(IMAGE)}`,
   );
   kubectl(['wait', '--for=condition=Ready', 'pod/client', '-n', ns, '--timeout=120s']);
   for (const kind of KINDS) {

@@ -3,7 +3,14 @@ import { hostPidOfContainer } from './support/faults.js';
 import { Kube, platform, type RespValue } from './support/kube.js';
 import { OperatorRelease } from './support/operator.js';
 import { containerEngine, loadImageIntoLocalCluster, runOk, waitFor } from './support/platform.js';
-import { Writer as LoadWriter, longestPause, percentile, VERIFY, type WriteLog } from './support/writer.js';
+import {
+  Writer as LoadWriter,
+  longestPause,
+  percentile,
+  VERIFY,
+  type WriteLog,
+  writerPodManifest,
+} from './support/writer.js';
 
 interface CacheStatus {
   phase?: string;
@@ -150,6 +157,12 @@ async function upgradeImage(): Promise<string | undefined> {
   return next;
 }
 
+/** `kubectl patch` of the cache: a merge patch of its spec, or a JSON patch. */
+async function patchCache(patch: { spec: Record<string, unknown> } | object[]): Promise<void> {
+  const type = Array.isArray(patch) ? 'json' : 'merge';
+  await kube.kubectl(['patch', 'rcache', CACHE, '-n', ns, `--type=${type}`, '-p', JSON.stringify(patch)]);
+}
+
 async function masterPod(): Promise<Pod> {
   const s = await status();
   const pod = (await pods()).find((p) => p.metadata.name === s.master?.pod);
@@ -169,17 +182,7 @@ kind: ReplicatedCache
 metadata: {name: ${CACHE}}
 spec: {replicas: 3, failover: {downAfterMillis: ${DOWN_AFTER_MS}}}
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-    - name: client
-      image: ${image}
-      imagePullPolicy: IfNotPresent
-      command: [node, -e, "setInterval(() => {}, 1 << 30)"]
-`,
+${writerPodManifest(image)}`,
   );
   await kube.kubectl(['wait', '--for=condition=Ready', 'pod/client', '-n', ns, '--timeout=120s']);
   await waitReady(3);
@@ -360,16 +363,7 @@ describe('high availability under write load', () => {
     const writer = new Writer();
     await writer.acksAfter(Date.now(), 50);
     const t0 = Date.now();
-    await kube.kubectl([
-      'patch',
-      'rcache',
-      CACHE,
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { config: { hz: '20' }, ...(image ? { image } : {}) } }),
-    ]);
+    await patchCache({ spec: { config: { hz: '20' }, ...(image ? { image } : {}) } });
     await waitFor(
       'every pod replaced and the cache Ready',
       async () => {
@@ -466,16 +460,7 @@ describe('high availability under write load', () => {
   it('a bad upgrade (image that does not exist) stops before the master and reports Degraded; fixing it resumes', async () => {
     const before = await waitReady(3);
     const master = await masterPod();
-    await kube.kubectl([
-      'patch',
-      'rcache',
-      CACHE,
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { image: 'localhost/rcache:does-not-exist' } }),
-    ]);
+    await patchCache({ spec: { image: 'localhost/rcache:does-not-exist' } });
     const degraded = await waitFor(
       'Degraded RolloutStuck',
       async () => {
@@ -497,16 +482,7 @@ describe('high availability under write load', () => {
     expect(masterNow.spec.containers[0]!.image).toBe(master.spec.containers[0]!.image);
     expect((await status()).master?.pod).toBe(before.master?.pod);
     expect(now.filter((p) => p.spec.containers[0]!.image.endsWith(':does-not-exist')).length).toBe(1);
-    await kube.kubectl([
-      'patch',
-      'rcache',
-      CACHE,
-      '-n',
-      ns,
-      '--type=json',
-      '-p',
-      JSON.stringify([{ op: 'remove', path: '/spec/image' }]),
-    ]);
+    await patchCache([{ op: 'remove', path: '/spec/image' }]);
     // The stuck pod keeps its old template until it is replaced; the operator replaces it.
     await waitFor(
       'Ready again on the good image',

@@ -135,6 +135,24 @@ export interface WriteLog {
 }
 
 /** A writer running in the client pod; `stop()` ends it and returns what it saw. */
+/**
+ * A pod of the project's image that only waits, for the writer to run in (`kubectl exec`): its node
+ * reaches the cache through the cluster's Services and DNS like any client.
+ */
+export function writerPodManifest(image: string, name = 'client'): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: client
+      image: ${image}
+      imagePullPolicy: IfNotPresent
+      command: [node, -e, "setInterval(() => {}, 1 << 30)"]
+`;
+}
+
 export interface WriterTarget {
   kubectl: string;
   kubeconfig: string;
