@@ -13,7 +13,8 @@
  * pause between runs (default 1000). BENCH_TRACE=1 prints, per run, when the Services' endpoints and the
  * pods' labels changed, relative to the disruption (the Services follow the labels through the
  * EndpointSlice controller and kube-proxy, which reprograms a node at most once a second by default),
- * and for a write outage over a second, what the writer saw meanwhile and the new master's log.
+ * and for a write outage over BENCH_TRACE_GAP_MS (default 1000), what the writer saw meanwhile and the
+ * new master's log.
  */
 import { spawn } from 'node:child_process';
 import { hostPidOfContainer } from '../test/e2e/support/faults.ts';
@@ -37,6 +38,8 @@ const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover,scaledo
   ',',
 ) as Disruption[];
 const TRACE = process.env.BENCH_TRACE === '1';
+/** With BENCH_TRACE, outages longer than this (ms) also print what the writer saw and the new master's log. */
+const TRACE_GAP_MS = Number(process.env.BENCH_TRACE_GAP_MS ?? 1000);
 /** Pause between runs: kube-proxy reprograms at most once a second, so back-to-back runs meet it busy. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const CACHE = 'fo';
@@ -171,7 +174,7 @@ async function once(kind: Disruption): Promise<{ recorded: number; outage: numbe
   if (kind === 'switchover') kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
   if (kind === 'scaledown') kubectl(['scale', 'rcache', CACHE, '-n', ns, '--replicas=3']);
   const outage = longestPause(log, t0);
-  if (trace && outage > 1000) {
+  if (trace && outage > TRACE_GAP_MS) {
     // What the writer saw in the longest gap (its errors and failed connections), and the new master's log.
     const i = log.ackTimes.findIndex((t, n) => n > 0 && t > t0 && t - log.ackTimes[n - 1]! === outage);
     const [from, to] = [log.ackTimes[i - 1]!, log.ackTimes[i]!];

@@ -76,50 +76,68 @@ export function installOperator(): { opNs: string; ns: string; remove: () => voi
   const suffix = Math.random().toString(36).slice(2, 8);
   const opNs = `bench-system-${suffix}`;
   const ns = `bench-${suffix}`;
-  kubectl(['create', 'namespace', opNs]);
-  kubectl(['create', 'namespace', ns]);
-  const colon = IMAGE.lastIndexOf(':');
-  execFileSync(
-    HELM,
-    [
-      '--kubeconfig',
-      KUBECONFIG,
-      'install',
-      'rcache',
-      join(ROOT, 'charts/rcache'),
-      '--namespace',
-      opNs,
-      '--set',
-      `image.repository=${IMAGE.slice(0, colon)}`,
-      '--set',
-      `image.tag=${IMAGE.slice(colon + 1)}`,
-      '--wait',
-      '--timeout',
-      '3m',
-    ],
-    { stdio: 'ignore' },
-  );
-  // Pods are refused until the namespace's default ServiceAccount exists.
-  execFileSync(KUBECTL, [
-    '--kubeconfig',
-    KUBECONFIG,
-    'wait',
-    '--for=create',
-    'serviceaccount/default',
-    '-n',
-    ns,
-  ]);
-  return {
-    opNs,
-    ns,
-    remove: () => {
-      kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=180s']);
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=180s', '--ignore-not-found']);
+    // The release's cluster-scoped parts (ClusterRole, binding) go only through helm uninstall.
+    try {
       execFileSync(HELM, ['--kubeconfig', KUBECONFIG, 'uninstall', 'rcache', '--namespace', opNs], {
         stdio: 'ignore',
       });
-      kubectl(['delete', 'namespace', opNs, '--wait=false']);
-    },
+    } catch {
+      // Not installed (the install itself failed): nothing cluster-wide to remove.
+    }
+    kubectl(['delete', 'namespace', opNs, '--wait=false', '--ignore-not-found']);
   };
+  // An interrupted benchmark must not leave a release behind: the next install would collide with it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.error(`${signal}: removing the benchmark's namespaces and release`);
+      remove();
+      process.exit(130);
+    });
+  kubectl(['create', 'namespace', opNs]);
+  kubectl(['create', 'namespace', ns]);
+  try {
+    const colon = IMAGE.lastIndexOf(':');
+    execFileSync(
+      HELM,
+      [
+        '--kubeconfig',
+        KUBECONFIG,
+        'install',
+        'rcache',
+        join(ROOT, 'charts/rcache'),
+        '--namespace',
+        opNs,
+        '--set',
+        `image.repository=${IMAGE.slice(0, colon)}`,
+        '--set',
+        `image.tag=${IMAGE.slice(colon + 1)}`,
+        '--wait',
+        '--timeout',
+        '3m',
+      ],
+      // helm's own words when it fails (a release left by another run, say).
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    // Pods are refused until the namespace's default ServiceAccount exists.
+    execFileSync(KUBECTL, [
+      '--kubeconfig',
+      KUBECONFIG,
+      'wait',
+      '--for=create',
+      'serviceaccount/default',
+      '-n',
+      ns,
+    ]);
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { opNs, ns, remove };
 }
 
 /** The operator pod's Prometheus metrics, read from inside it (the image has node, not curl). */

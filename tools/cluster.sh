@@ -18,6 +18,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STATE="${RCACHE_CLUSTER_DIR:-/var/lib/rcache-cluster}"
 BRIDGE=rcbr0
+# Locally administered (02:...), "rc" in its second and third bytes.
+BRIDGE_MAC=02:72:63:00:00:01
 NODE_IP=10.214.0.1
 POD_CIDR=10.214.0.0/24
 SERVICE_CIDR=10.96.0.0/16
@@ -222,7 +224,11 @@ setup_network() {
   # Pods reach the apiserver, CoreDNS and each other through the node; the node
   # IP cannot be loopback (pods would reach their own lo), so it is the bridge's
   # gateway address, made before anything binds to it.
-  ip link add "$BRIDGE" type bridge
+  # A fixed MAC: a bridge left to choose takes the lowest MAC among its ports, so
+  # it changes whenever a pod comes or goes, and every pod's ARP entry for the
+  # gateway (CoreDNS and every Service route through it) points at nothing for
+  # the 5-10 s the kernel takes to find out: lookups stall, Services seem down.
+  ip link add "$BRIDGE" address "$BRIDGE_MAC" type bridge
   ip addr add "$NODE_IP/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   sysctl -qw net.ipv4.ip_forward=1

@@ -25,6 +25,12 @@ export interface OperatorDefaults {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * How long a master's pod stays up after its preStop hook handed the role over: the operator's relabel
+ * and kube-proxy's next turn (at most once a second by default) move the master Service meanwhile.
+ */
+export const PRE_STOP_DRAIN_MS = 2000;
+
 function ownerReference(c: ReplicatedCache): Obj {
   return {
     apiVersion: 'rcache.dev/v1alpha1',
@@ -149,7 +155,14 @@ export function desiredStatefulSet(c: ReplicatedCache, defaults: OperatorDefault
     lifecycle: {
       preStop: {
         exec: {
-          command: ['rcache-server', '--pre-stop', '--delay-ms', String(s.failover.handoverDelayMillis)],
+          command: [
+            'rcache-server',
+            '--pre-stop',
+            '--delay-ms',
+            String(s.failover.handoverDelayMillis),
+            '--drain-ms',
+            String(PRE_STOP_DRAIN_MS),
+          ],
         },
       },
     },

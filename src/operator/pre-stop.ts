@@ -6,15 +6,20 @@ export interface PreStopOptions {
   port: number;
   /** How long a master keeps serving before it hands over (spec.failover.handoverDelayMillis). */
   delayMs: number;
+  /**
+   * How long the pod stays reachable after handing over (as a replica, which answers writes with
+   * -READONLY), while the master Service moves to the new master; see preStop.
+   */
+  drainMs: number;
   password?: string;
   log: (msg: string) => void;
 }
 
-const USAGE = 'usage: rcache-server --pre-stop [--port <port>] [--delay-ms <ms>]';
+const USAGE = 'usage: rcache-server --pre-stop [--port <port>] [--delay-ms <ms>] [--drain-ms <ms>]';
 
-/** `--port <n> --delay-ms <n>` in any order; a message naming the problem when they are wrong. */
+/** `--port <n> --delay-ms <n> --drain-ms <n>` in any order; a message naming the problem when they are wrong. */
 export function parsePreStopArgs(args: string[]): Omit<PreStopOptions, 'log' | 'password'> | string {
-  const options = { port: 6379, delayMs: 0 };
+  const options = { port: 6379, delayMs: 0, drainMs: 0 };
   for (let i = 0; i < args.length; i += 2) {
     const value = Number(args[i + 1]);
     if (args[i + 1] === undefined || !Number.isInteger(value) || value < 0) {
@@ -22,6 +27,7 @@ export function parsePreStopArgs(args: string[]): Omit<PreStopOptions, 'log' | '
     }
     if (args[i] === '--port') options.port = value;
     else if (args[i] === '--delay-ms') options.delayMs = value;
+    else if (args[i] === '--drain-ms') options.drainMs = value;
     else return `pre-stop: unknown option ${args[i]}; ${USAGE}`;
   }
   return options;
@@ -37,6 +43,11 @@ export function parsePreStopArgs(args: string[]): Omit<PreStopOptions, 'log' | '
  * Service (which keeps routing to this serving, terminating pod while no other is ready), and kube-proxy
  * reprograms at most once per minSyncPeriod: a new master labelled sooner than that would wait for the
  * next turn while this one already refuses writes.
+ *
+ * After handing over it stays for `drainMs`: the master Service routes here until the operator has
+ * moved the role label and kube-proxy its rules. A pod that is gone by then leaves the clients' SYNs
+ * unanswered, and each costs the kernel's 1 s SYN retransmission; a replica that is still here answers
+ * at once (-READONLY), so clients retry and reach the new master as soon as the Service does.
  */
 export async function preStop(options: PreStopOptions): Promise<number> {
   const { log } = options;
@@ -71,6 +82,10 @@ export async function preStop(options: PreStopOptions): Promise<number> {
       log(`pre-stop: handed the master role to ${target.ip}:${target.port} in ${Date.now() - t0} ms`);
     } finally {
       remote.close();
+    }
+    if (options.drainMs > 0) {
+      log(`pre-stop: staying ${options.drainMs} ms as a replica while the master Service moves`);
+      await new Promise((r) => setTimeout(r, options.drainMs));
     }
     return 0;
   } catch (err) {

@@ -246,13 +246,10 @@ describe('high availability under write load', () => {
       `delete master: write outage p50 ${percentile(recoveries, 50)} ms, max ${Math.max(...recoveries)} ms over 5 runs`,
     );
     expect(syncProblems).toEqual([]);
-    // The target is 2 s. The preStop hook hands over once kube-proxy can route to the new master without
-    // waiting for its next turn (minSyncPeriod, 1 s), so most runs measure ~0.1 s and the others about
-    // one turn. Sometimes (6 in 105 benchmark runs, 2.2 to 10.2 s) the writer's reconnections keep
-    // timing out against the old pod's vanished address (a stale conntrack entry, see the README); the
-    // looser bound on every run catches stalls beyond those.
-    expect(percentile(recoveries, 50)).toBeLessThanOrEqual(2000);
-    expect(Math.max(...recoveries)).toBeLessThanOrEqual(12_000);
+    // The target is 2 s, on every run. The preStop hook hands over, then stays as a replica that answers
+    // at once (-READONLY) until kube-proxy has moved the Service, which it does at most once per
+    // minSyncPeriod (1 s): the outage is at most about one such turn.
+    expect(Math.max(...recoveries)).toBeLessThanOrEqual(2000);
   });
 
   it.skipIf(!onThisHost)(
@@ -281,13 +278,16 @@ describe('high availability under write load', () => {
             pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
           )
             sightings.push('a master Service endpoint');
-          const role = (await kube.redis(ns, victim.metadata.name, 'ROLE').catch(() => undefined)) as
-            | RespValue[]
-            | undefined;
+          // The fence first: the node goes from (master, fenced) to (replica, unfenced) in one step, so
+          // reading the role first could see the first state's role with the second state's fence.
           const fenced = (await kube
             .redis(ns, victim.metadata.name, 'CONFIG', 'GET', 'fenced')
             .catch(() => undefined)) as RespValue[] | undefined;
-          if (role?.[0] === 'master' && fenced?.[1] !== 'yes') sightings.push('unfenced master');
+          const role = (await kube.redis(ns, victim.metadata.name, 'ROLE').catch(() => undefined)) as
+            | RespValue[]
+            | undefined;
+          // Both read (the server may come up between the two): an unfenced master would stay one.
+          if (fenced && role?.[0] === 'master' && fenced[1] !== 'yes') sightings.push('unfenced master');
           return (
             (pod?.status.containerStatuses?.[0]?.restartCount ?? 0) > restartsBefore &&
             role?.[0] === 'slave' &&

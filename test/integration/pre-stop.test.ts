@@ -29,28 +29,39 @@ async function replicate(replica: TestServer, master: TestServer): Promise<void>
 }
 
 describe('rcache-server --pre-stop', () => {
-  it('keeps the master serving for the delay, then hands its role to the replica with every write', async () => {
+  it('keeps the master serving for the delay, hands its role to the replica with every write, then stays for the drain', async () => {
     const a = await node();
     const b = await node();
     await replicate(b, a);
     const ca = client(a.port);
     const lines: string[] = [];
     const t0 = Date.now();
-    const done = preStop({ port: a.port, delayMs: 400, log: (l) => lines.push(l) });
+    let finished = 0;
+    const done = preStop({ port: a.port, delayMs: 400, drainMs: 600, log: (l) => lines.push(l) }).then(
+      (rc) => {
+        finished = Date.now();
+        return rc;
+      },
+    );
     // Still the master during the delay: writes are taken and replicated.
     await new Promise((r) => setTimeout(r, 150));
     expect(await ca.set('during-delay', '1')).toBe('OK');
     expect(await ca.call('WAIT', '1', '1000')).toBe(1);
     expect(replicationOf(b.server).isReplica).toBe(true);
-    expect(await done).toBe(0);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
-    expect(replicationOf(b.server).isReplica).toBe(false);
+    await waitFor('the handover', () => !replicationOf(b.server).isReplica);
+    const handedOver = Date.now();
+    expect(handedOver - t0).toBeGreaterThanOrEqual(400);
     expect(replicationOf(a.server).isReplica).toBe(true);
+    // Draining: the hook has not returned (the pod stays), and writes sent here fail at once.
+    expect(finished).toBe(0);
+    await expect(ca.set('after', '1')).rejects.toThrow('READONLY');
+    expect(await done).toBe(0);
+    expect(finished - handedOver).toBeGreaterThanOrEqual(550);
     expect(lines[0]).toBe('pre-stop: serving 400 ms more before handing the master role over');
-    expect(lines.at(-1)).toMatch(
+    expect(lines[1]).toMatch(
       new RegExp(`^pre-stop: handed the master role to 127.0.0.1:${b.port} in \\d+ ms$`),
     );
-    await expect(ca.set('after', '1')).rejects.toThrow('READONLY');
+    expect(lines[2]).toBe('pre-stop: staying 600 ms as a replica while the master Service moves');
     expect(b.server.dbs[0]!.dict.get('during-delay')).toBe('1');
     await waitFor('the old master to follow', () => localInfo(a.server).master_link_status === 'up');
     expect(dumpLocal(a.server)).toEqual(dumpLocal(b.server));
@@ -63,11 +74,14 @@ describe('rcache-server --pre-stop', () => {
     const b = await node();
     const lines: string[] = [];
     const log = (l: string) => lines.push(l);
-    expect(await preStop({ port: a.port, delayMs: 0, log })).toBe(0);
+    // No handover, no drain either.
+    const alone = Date.now();
+    expect(await preStop({ port: a.port, delayMs: 0, drainMs: 5000, log })).toBe(0);
+    expect(Date.now() - alone).toBeLessThan(1000);
     expect(lines.pop()).toBe('pre-stop: no online replica; nothing to hand over');
     await replicate(b, a);
     const t0 = Date.now();
-    expect(await preStop({ port: b.port, delayMs: 5000, log })).toBe(0);
+    expect(await preStop({ port: b.port, delayMs: 5000, drainMs: 5000, log })).toBe(0);
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(lines.pop()).toBe('pre-stop: this node is a replica; nothing to hand over');
     expect(replicationOf(a.server).isReplica).toBe(false);
@@ -75,15 +89,19 @@ describe('rcache-server --pre-stop', () => {
 
   it('exits 0 when no server answers (the pod is going away anyway)', async () => {
     const lines: string[] = [];
-    expect(await preStop({ port: 1, delayMs: 0, log: (l) => lines.push(l) })).toBe(0);
+    expect(await preStop({ port: 1, delayMs: 0, drainMs: 5000, log: (l) => lines.push(l) })).toBe(0);
     expect(lines[0]).toMatch(/^pre-stop: server not reachable \(connect ECONNREFUSED 127\.0\.0\.1:1\)/);
   });
 
   it('names a bad option and the usage, on the command line too', async () => {
-    expect(parsePreStopArgs([])).toEqual({ port: 6379, delayMs: 0 });
-    expect(parsePreStopArgs(['--delay-ms', '250', '--port', '7000'])).toEqual({ port: 7000, delayMs: 250 });
+    expect(parsePreStopArgs([])).toEqual({ port: 6379, delayMs: 0, drainMs: 0 });
+    expect(parsePreStopArgs(['--delay-ms', '250', '--port', '7000', '--drain-ms', '2000'])).toEqual({
+      port: 7000,
+      delayMs: 250,
+      drainMs: 2000,
+    });
     expect(parsePreStopArgs(['--delay-ms', 'soon'])).toBe(
-      'pre-stop: --delay-ms needs a non-negative integer; usage: rcache-server --pre-stop [--port <port>] [--delay-ms <ms>]',
+      'pre-stop: --delay-ms needs a non-negative integer; usage: rcache-server --pre-stop [--port <port>] [--delay-ms <ms>] [--drain-ms <ms>]',
     );
     expect(parsePreStopArgs(['--wait', '1'])).toMatch(/^pre-stop: unknown option --wait; usage:/);
     const r = await promisify(execFile)(BIN, ['--pre-stop', '--port']).catch((e) => e);

@@ -25,8 +25,11 @@ function connect() {
   buf = '';
   sock = net.connect(Number(port), host);
   sock.setNoDelay(true);
+  // Which stage a connection was stuck in: the name's lookup, or the TCP handshake to this address.
+  let address = 'before its DNS answer';
+  sock.on('lookup', (err, a) => { address = err ? 'DNS error ' + err.code : 'to ' + a; });
   // The Service may still route to a pod that is gone: a SYN nobody answers must not stall us.
-  timer = setTimeout(() => fail('connect timeout'), 1000);
+  timer = setTimeout(() => fail('connect timeout ' + address), 1000);
   sock.on('connect', () => { clearTimeout(timer); next(); });
   sock.on('data', (d) => { buf += d.toString('latin1'); parse(); });
   sock.on('error', () => {});
