@@ -10,7 +10,7 @@
  * and the write outage (longest gap between acknowledged writes). Then the write pause of planned
  * switchovers (the rcache.dev/switchover annotation).
  * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover,scaledown), BENCH_SETTLE_MS the
- * pause between runs (default 1000). BENCH_TRACE=1 prints, per run, when the Services' endpoints and the
+ * pause before each once the group has settled (default 1000). BENCH_TRACE=1 prints, per run, when the Services' endpoints and the
  * pods' labels changed, relative to the disruption (the Services follow the labels through the
  * EndpointSlice controller and kube-proxy, which reprograms a node at most once a second by default),
  * and for a write outage over BENCH_TRACE_GAP_MS (default 1000), what the writer saw meanwhile and the
@@ -40,7 +40,10 @@ const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover,scaledo
 const TRACE = process.env.BENCH_TRACE === '1';
 /** With BENCH_TRACE, outages longer than this (ms) also print what the writer saw and the new master's log. */
 const TRACE_GAP_MS = Number(process.env.BENCH_TRACE_GAP_MS ?? 1000);
-/** Pause between runs: kube-proxy reprograms at most once a second, so back-to-back runs meet it busy. */
+/**
+ * Pause once the group and its Services have settled, before the next disruption: kube-proxy reprograms
+ * at most once a second, and a disruption that meets it just after a turn waits for the next one.
+ */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const CACHE = 'fo';
 
@@ -129,10 +132,35 @@ function masterContainer(s: CacheStatus): string | undefined {
   return pod.status.containerStatuses?.[0]?.containerID;
 }
 
+/** The pods a Service's EndpointSlices list as ready, sorted. */
+function readyEndpoints(service: string): string[] {
+  const slices = getJson<{ items: Watched[] }>(
+    ns,
+    'endpointslices',
+    '-l',
+    `kubernetes.io/service-name=${service}`,
+  );
+  return slices.items
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.conditions?.ready)
+    .map((e) => e.targetRef?.name ?? '?')
+    .sort();
+}
+
+/**
+ * Ready with 3 nodes, and both Services on the roles: a recovering group keeps changing them for
+ * seconds (a recreated pod turns Ready, then joins the replicas Service), and a disruption that meets
+ * kube-proxy busy with them measures that too.
+ */
 const readyWith3 = () =>
-  waitFor('Ready', () => {
+  waitFor('Ready, with the Services on the roles', () => {
     const s = cacheStatus(ns, CACHE);
-    return isReady(s, 3) ? s : undefined;
+    if (!isReady(s, 3)) return undefined;
+    const replicas = s.nodes!.map((n) => n.name).filter((n) => n !== s.master!.pod);
+    const settled =
+      readyEndpoints(CACHE).join() === s.master!.pod &&
+      readyEndpoints(`${CACHE}-replicas`).join() === replicas.sort().join();
+    return settled ? s : undefined;
   });
 
 /** A scale-down removes the master only when it holds the highest ordinal: hand the role there first. */
@@ -147,6 +175,7 @@ async function masterOnLastOrdinal(): Promise<void> {
 async function once(kind: Disruption): Promise<{ recorded: number; outage: number }> {
   if (kind === 'scaledown') await masterOnLastOrdinal();
   const before = await readyWith3();
+  await sleep(SETTLE_MS);
   const writer = new Writer(writerTarget);
   await writer.acksAfter(Date.now(), 50);
   let pid = 0;
@@ -219,7 +248,6 @@ ${writerPodManifest(IMAGE)}`,
       const r = await once(kind);
       recorded.push(r.recorded);
       outages.push(r.outage);
-      await sleep(SETTLE_MS);
     }
     console.log(
       `${kind.padEnd(10)} (${RUNS} runs): new master recorded ${summary(recorded)}; ` +

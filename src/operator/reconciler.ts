@@ -197,6 +197,9 @@ export class Reconciler {
         masterForMs,
       );
       for (const patch of patches) {
+        if (patch.labels[LABELS.readReplica] === 'true') {
+          await this.disconnectWriteClients(rc, patch.pod, byPod.get(patch.pod)?.ip, password);
+        }
         await this.deps.kube.mergePatch('Pod', ns, patch.pod, { metadata: { labels: patch.labels } });
       }
     }
@@ -481,6 +484,39 @@ export class Reconciler {
       }
     } finally {
       client.close();
+    }
+  }
+
+  /**
+   * A node about to join the replicas Service has served no client through it yet; the normal clients
+   * it has came through the master Service while it was the master (or just after, before kube-proxy
+   * moved the Service). Demoted, it answers their writes with READONLY, and most client libraries only
+   * reconnect when the connection drops: drop them, as Sentinel does after a failover, so that they
+   * reconnect through the master Service, which has moved on by now. Replication links and
+   * subscribers are left alone (publishes reach replicas too). Best effort: a node that does not answer
+   * is not held up for it.
+   */
+  private async disconnectWriteClients(
+    rc: ReplicatedCache,
+    pod: string,
+    ip: string | undefined,
+    password: string | undefined,
+  ): Promise<void> {
+    if (!ip) return;
+    let client: NodeClient | undefined;
+    try {
+      client = await NodeClient.connect(ip, REDIS_PORT, NODE_TIMEOUT_MS, password);
+      const killed = await client.command(['CLIENT', 'KILL', 'TYPE', 'normal'], NODE_TIMEOUT_MS);
+      if (typeof killed === 'number' && killed > 0) {
+        this.deps.log.info(
+          { namespace: rc.metadata.namespace, name: rc.metadata.name, pod, clients: killed },
+          'disconnected the clients a demoted master still had, so they reconnect to the new master',
+        );
+      }
+    } catch (err) {
+      this.deps.log.debug({ pod, err: (err as Error).message }, 'could not disconnect clients');
+    } finally {
+      client?.close();
     }
   }
 

@@ -6,8 +6,12 @@ import { LABELS } from './names.js';
  * both Services changed together, whichever endpoint update kube-proxy saw first would delay the other
  * by a second, half the time the one clients write through. The wait costs nothing: a master serves
  * reads too.
+ *
+ * It is also long enough for kube-proxy to have moved the master Service off a demoted master: the
+ * clients still connected to one came through the master Service, and are disconnected (as Sentinel
+ * does) just before it joins the replicas Service, so that they reconnect to the new master.
  */
-export const LEAVE_REPLICAS_SERVICE_AFTER_MS = 1000;
+export const LEAVE_REPLICAS_SERVICE_AFTER_MS = 2000;
 
 export interface LabelledPod {
   name: string;

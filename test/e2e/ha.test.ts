@@ -7,6 +7,7 @@ import {
   Writer as LoadWriter,
   longestPause,
   percentile,
+  StickyClient,
   VERIFY,
   type WriteLog,
   writerPodManifest,
@@ -39,17 +40,21 @@ let kube: Kube;
 let ns: string;
 let operator: OperatorRelease | undefined;
 
+function clientTarget() {
+  const p = platform();
+  return {
+    kubectl: p.kubectl,
+    kubeconfig: p.kubeconfig,
+    namespace: ns,
+    pod: 'client',
+    host: `${CACHE}.${ns}.svc.cluster.local`,
+  };
+}
+
 /** A write load from the client pod through the cache's master Service. */
 class Writer extends LoadWriter {
   constructor() {
-    const p = platform();
-    super({
-      kubectl: p.kubectl,
-      kubeconfig: p.kubeconfig,
-      namespace: ns,
-      pod: 'client',
-      host: `${CACHE}.${ns}.svc.cluster.local`,
-    });
+    super(clientTarget());
   }
 }
 
@@ -400,6 +405,53 @@ describe('high availability under write load', () => {
     );
     expect(events).toMatch(/RollingUpdate/);
     expect(events).toMatch(/Switchover/);
+  });
+
+  it('a client that reconnects only when its connection drops writes to the new master after a switchover', async () => {
+    const before = await waitReady(3);
+    const client = new StickyClient(clientTarget());
+    try {
+      await waitFor(
+        'the client writing',
+        async () => client.events().some((e) => e.kind === 'OK'),
+        30_000,
+        100,
+      );
+      const to = before.nodes!.map((n) => n.name).find((n) => n !== before.master!.pod)!;
+      const t0 = Date.now();
+      await kube.kubectl([
+        'annotate',
+        'rcache',
+        CACHE,
+        '-n',
+        ns,
+        '--overwrite',
+        `rcache.dev/switchover=${to}`,
+      ]);
+      await waitFor(`${to} is the master`, async () => (await status()).master?.pod === to, 60_000, 200);
+      // Demoted, the old master answers READONLY on the kept connection until the operator closes it
+      // (once the master Service has moved); the reconnection lands on the new master.
+      const resumed = await waitFor(
+        'a write accepted on a new connection after the switchover',
+        async () => {
+          const after = client.events().filter((e) => e.at > t0);
+          const closed = after.findIndex((e) => e.kind === 'CLOSED');
+          return closed >= 0 ? after.slice(closed).find((e) => e.kind === 'OK') : undefined;
+        },
+        15_000,
+        100,
+      );
+      const after = client.events().filter((e) => e.at > t0);
+      const refused = after.filter((e) => e.kind === 'ERR');
+      console.log(
+        `sticky client across a switchover: ${refused.length} writes refused (${[...new Set(refused.map((e) => e.detail))].join(', ')}), ` +
+          `writing again ${resumed.at - t0} ms after the annotation`,
+      );
+      expect(refused.every((e) => e.detail === '-READONLY')).toBe(true);
+    } finally {
+      await client.stop();
+      await kube.kubectl(['annotate', 'rcache', CACHE, '-n', ns, 'rcache.dev/switchover-']);
+    }
   });
 
   it('scale down that removes the master ordinal, under write load: zero acknowledged writes lost', async () => {

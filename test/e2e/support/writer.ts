@@ -166,6 +166,25 @@ export interface WriterTarget {
   host: string;
 }
 
+/** Runs `node -e script -- ...args` in the target pod; its stdin stays open until the caller ends it. */
+function runInPod(target: WriterTarget, script: string, args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(target.kubectl, [
+    '--kubeconfig',
+    target.kubeconfig,
+    'exec',
+    '-i',
+    '-n',
+    target.namespace,
+    target.pod,
+    '--',
+    'node',
+    '-e',
+    script,
+    '--',
+    ...args,
+  ]);
+}
+
 export class Writer {
   /** The writer's raw report: `A <n> <ms>` and `E <n> <ms> <why>` lines. */
   out = '';
@@ -174,24 +193,7 @@ export class Writer {
   readonly prefix = `w${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(target: WriterTarget, maxMs = 600_000) {
-    this.child = spawn(target.kubectl, [
-      '--kubeconfig',
-      target.kubeconfig,
-      'exec',
-      '-i',
-      '-n',
-      target.namespace,
-      target.pod,
-      '--',
-      'node',
-      '-e',
-      WRITER,
-      '--',
-      target.host,
-      '6379',
-      this.prefix,
-      String(maxMs),
-    ]);
+    this.child = runInPod(target, WRITER, [target.host, '6379', this.prefix, String(maxMs)]);
     this.child.stdout.on('data', (d: Buffer) => {
       this.out += d.toString();
     });
@@ -253,4 +255,75 @@ export function longestPause(log: WriteLog, since = 0): number {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+// A client as most libraries are: one connection, kept until it drops, then reconnected (after 100 ms);
+// an error reply is just reported. Sends SET <prefix>:<n> <n> every 50 ms and prints `OK <ms>`,
+// `ERR <ms> <reply>` and `CLOSED <ms>` lines, and END at stdin's end.
+export const STICKY_CLIENT = `
+const net = require('node:net');
+const [host, port, prefix] = process.argv.slice(1).filter((a) => a !== '--');
+let seq = 0, sock, buf = '', stopping = false;
+const out = (line) => process.stdout.write(line + ' ' + Date.now() + '\\n');
+process.stdin.on('data', () => {});
+process.stdin.on('end', () => { stopping = true; sock.destroy(); process.stdout.write('END\\n', () => process.exit(0)); });
+function connect() {
+  buf = '';
+  sock = net.connect(Number(port), host);
+  sock.on('error', () => {});
+  sock.on('data', (d) => {
+    buf += d.toString('latin1');
+    let i;
+    while ((i = buf.indexOf('\\r\\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      if (line === '+OK') out('OK');
+      else out('ERR' + ' ' + line.split(' ')[0]);
+    }
+  });
+  sock.on('close', () => { if (stopping) return; out('CLOSED'); setTimeout(connect, 100); });
+}
+setInterval(() => {
+  if (!sock || sock.destroyed || sock.connecting) return;
+  seq++;
+  const k = prefix + ':' + seq, v = String(seq);
+  sock.write('*3\\r\\n$3\\r\\nSET\\r\\n$' + k.length + '\\r\\n' + k + '\\r\\n$' + v.length + '\\r\\n' + v + '\\r\\n');
+}, 50);
+connect();
+`;
+
+/** STICKY_CLIENT running in the target pod against the master Service. */
+export class StickyClient {
+  out = '';
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly closed: Promise<void>;
+
+  constructor(target: WriterTarget) {
+    const prefix = `s${Math.random().toString(36).slice(2, 8)}`;
+    this.child = runInPod(target, STICKY_CLIENT, [target.host, '6379', prefix]);
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
+    this.child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
+  }
+
+  /** Its reports so far, as [kind, ms, detail]. */
+  events(): { kind: string; at: number; detail?: string }[] {
+    return this.out
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((parts) => parts.length >= 2)
+      .map(([kind, ...rest]) => ({
+        kind: kind!,
+        at: Number(rest.at(-1)),
+        detail: rest.length > 1 ? rest.slice(0, -1).join(' ') : undefined,
+      }));
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin.end();
+    await Promise.race([this.closed, new Promise((r) => setTimeout(r, 15_000))]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
 }
