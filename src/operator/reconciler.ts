@@ -6,7 +6,12 @@ import type { KubeClient, KubeObject } from './kube.js';
 import type { OperatorMetrics } from './metrics.js';
 import { LABELS, names, ordinalOf, REDIS_PORT, SWITCHOVER_ANNOTATION, selectorString } from './names.js';
 import { NodeClient, type NodeState, readNodeState } from './node-client.js';
-import { LEAVE_REPLICAS_SERVICE_AFTER_MS, roleLabelPatches } from './role-labels.js';
+import {
+  LEAVE_REPLICAS_SERVICE_AFTER_MS,
+  roleLabelPatches,
+  SWITCHOVER_AFTER_QUIET_MS,
+  servicesChangedAt,
+} from './role-labels.js';
 import { setCondition, statusChanged } from './status.js';
 import { switchover } from './switchover.js';
 import { decideTopology, type ObservedNode, type TopologyAction } from './topology.js';
@@ -46,7 +51,7 @@ type Observation = { pod: KubeObject; node: ObservedNode; state?: NodeState; ip?
 interface PodStatusLike {
   phase?: string;
   podIP?: string;
-  conditions?: { type: string; status: string }[];
+  conditions?: { type: string; status: string; lastTransitionTime?: string }[];
   containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
 }
 
@@ -69,6 +74,12 @@ function stuckReason(pod: KubeObject): string | undefined {
   return undefined;
 }
 
+/** When the pod's Ready condition last changed (RFC 3339, whole seconds). */
+function readySince(pod: KubeObject): string | undefined {
+  return (pod.status as PodStatusLike | undefined)?.conditions?.find((c) => c.type === 'Ready')
+    ?.lastTransitionTime;
+}
+
 function podReady(pod: KubeObject): boolean {
   return ((pod.status as PodStatusLike | undefined)?.conditions ?? []).some(
     (c) => c.type === 'Ready' && c.status === 'True',
@@ -87,6 +98,8 @@ export class Reconciler {
   private readonly passwords = new Map<string, string | undefined>();
   /** Since when the operator has seen each cache's master as master, for role-labels.ts. */
   private readonly masterSince = new Map<string, { pod: string; at: number; previous?: string }>();
+  /** When the operator last changed each cache's role labels (so its Services), for planned switchovers. */
+  private readonly relabelledAt = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -182,7 +195,22 @@ export class Reconciler {
     const replacedStuck = await this.replaceStuckStalePods(rc, cache, observed);
 
     const byPod = new Map(observed.map((o) => [o.node.pod, o]));
-    for (const action of decision.actions) await this.execute(rc, action, byPod, password);
+    // A planned switchover (here: a scale-down's) waits until kube-proxy is idle, see role-labels.ts.
+    const switchoverWaitMs = Math.max(
+      0,
+      servicesChangedAt(
+        this.relabelledAt.get(key),
+        observed.map((o) => readySince(o.pod)),
+      ) +
+        SWITCHOVER_AFTER_QUIET_MS -
+        Date.now(),
+    );
+    let executed = 0;
+    for (const action of decision.actions) {
+      if (action.kind === 'switchover' && switchoverWaitMs > 0) continue;
+      await this.execute(rc, action, byPod, password);
+      executed++;
+    }
 
     // Role labels follow the decision in the same reconcile, so the Services follow too.
     if (decision.master !== undefined) {
@@ -202,12 +230,13 @@ export class Reconciler {
         }
         await this.deps.kube.mergePatch('Pod', ns, patch.pod, { metadata: { labels: patch.labels } });
       }
+      if (patches.length > 0) this.relabelledAt.set(key, Date.now());
     }
 
     // Planned changes (rolling updates, a requested switchover) only start from a healthy group.
     const planned =
       decision.master !== undefined && decision.actions.length === 0
-        ? await this.plannedChanges(rc, cache, decision.master, observed, password)
+        ? await this.plannedChanges(rc, cache, decision.master, observed, password, switchoverWaitMs)
         : {};
 
     if (decision.masterChanged) {
@@ -251,9 +280,16 @@ export class Reconciler {
     }
     // After changing roles, look again at once: the next pass records and labels the result. While a
     // preStop handover runs, every moment the new master goes unlabelled is write outage: poll it closely.
-    const changing = decision.actions.length > 0 || planned.acted || replacedStuck;
+    const changing = executed > 0 || planned.acted || replacedStuck;
+    const deferred = executed < decision.actions.length || planned.waiting;
     return {
-      requeueAfterMs: changing ? 50 : decision.awaitingHandover ? HANDOVER_POLL_MS : HEALTH_PERIOD_MS,
+      requeueAfterMs: changing
+        ? 50
+        : decision.awaitingHandover
+          ? HANDOVER_POLL_MS
+          : deferred
+            ? Math.min(HEALTH_PERIOD_MS, switchoverWaitMs)
+            : HEALTH_PERIOD_MS,
     };
   }
 
@@ -296,7 +332,8 @@ export class Reconciler {
     master: string,
     observed: Observation[],
     password: string | undefined,
-  ): Promise<{ step?: string; stuck?: string; acted?: boolean }> {
+    switchoverWaitMs: number,
+  ): Promise<{ step?: string; stuck?: string; acted?: boolean; waiting?: boolean }> {
     const ns = rc.metadata.namespace;
     const stuck = observed.map((o) => stuckReason(o.pod)).find((r) => r !== undefined);
     if (stuck) return { stuck: `rollout stopped: ${stuck}; fix spec.image or the pod template to resume` };
@@ -314,6 +351,8 @@ export class Reconciler {
 
     const requested = cache.metadata.annotations?.[SWITCHOVER_ANNOTATION];
     if (requested && requested !== master && byPod.has(requested)) {
+      if (switchoverWaitMs > 0)
+        return { step: `switching over to ${requested} once the Services have settled`, waiting: true };
       await this.execute(
         rc,
         {
@@ -354,6 +393,12 @@ export class Reconciler {
       await this.deps.kube.delete('Pod', ns, master);
       return { step: `rolling update: replacing the lone master ${master}`, acted: true };
     }
+    if (switchoverWaitMs > 0) {
+      return {
+        step: `rolling update: switching over from ${master} to ${target.node.pod} once the Services have settled`,
+        waiting: true,
+      };
+    }
     await this.execute(
       rc,
       { kind: 'switchover', from: master, to: target.node.pod, reason: 'rolling update of the master' },
@@ -366,6 +411,7 @@ export class Reconciler {
   forget(key: string): void {
     this.passwords.delete(key);
     this.masterSince.delete(key);
+    this.relabelledAt.delete(key);
     for (const k of [...this.unreachableSince.keys()])
       if (k.startsWith(`${key}/`)) this.unreachableSince.delete(k);
     this.applied.delete(key);
@@ -418,6 +464,7 @@ export class Reconciler {
         terminating,
         reachable: state !== undefined,
         unreachableForMs,
+        address: ip,
         role: state?.role,
         fenced: state?.fenced,
         masterHost: state?.masterHost,

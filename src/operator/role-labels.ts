@@ -13,6 +13,31 @@ import { LABELS } from './names.js';
  */
 export const LEAVE_REPLICAS_SERVICE_AFTER_MS = 2000;
 
+/**
+ * How long a cache's Services must have been unchanged before a planned switchover starts. kube-proxy
+ * reprograms at most once per minSyncPeriod (1 s by default), and two changes close together take two
+ * turns: a switchover that met kube-proxy just after a turn would leave writers on the demoted master,
+ * refused, until the next one. A planned change can wait that long; its write pause should not.
+ */
+export const SWITCHOVER_AFTER_QUIET_MS = 2000;
+
+/**
+ * When a cache's Services last changed, as far as the operator can tell: its own last relabelling, or
+ * a pod turning Ready or unready (its condition's lastTransitionTime, which has whole seconds, so the
+ * end of that second).
+ */
+export function servicesChangedAt(
+  relabelledAt: number | undefined,
+  readyTransitions: readonly (string | undefined)[],
+): number {
+  let at = relabelledAt ?? 0;
+  for (const t of readyTransitions) {
+    const ms = t === undefined ? Number.NaN : Date.parse(t);
+    if (Number.isFinite(ms)) at = Math.max(at, ms + 999);
+  }
+  return at;
+}
+
 export interface LabelledPod {
   name: string;
   labels: Record<string, string> | undefined;
@@ -66,10 +91,15 @@ export function roleLabelPatches(
         ...(settled ? { [LABELS.readReplica]: null } : {}),
       });
     } else {
+      // Never into the replicas Service in the patch that takes a pod out of the master Service (its
+      // write clients are disconnected as it joins, see above): a pass later. Usually the master change
+      // took it out LEAVE_REPLICAS_SERVICE_AFTER_MS before; only a pod found still labelled long after
+      // (by a restarted operator) comes here.
+      const leavingMasterService = pod.labels?.[LABELS.servesWrites] !== undefined;
       addPatch(demotions, pod, {
         [LABELS.role]: 'replica',
         [LABELS.servesWrites]: null,
-        ...(settled ? { [LABELS.readReplica]: 'true' } : {}),
+        ...(settled && !leavingMasterService ? { [LABELS.readReplica]: 'true' } : {}),
       });
     }
   }

@@ -18,6 +18,8 @@ export interface ObservedNode {
   role?: 'master' | 'replica';
   /** Started and not yet given a role by the operator: possibly empty, never a master candidate. */
   fenced?: boolean;
+  /** The pod's IP: a preStop handover names its target by IP (see handoverTarget). */
+  address?: string;
   /** For replicas: the host they follow (the stable DNS name we told them) and their link. */
   masterHost?: string;
   linkUp?: boolean;
@@ -83,6 +85,15 @@ export function decideTopology(input: TopologyInput): TopologyDecision {
     // the role over (every acknowledged write reaches the target first). Promoting a replica now would
     // race with that handover and miss the writes the old master still acknowledges. Wait until it has
     // handed over (another node is master) or stopped answering (then fail over as usual).
+    return { master: undefined, masterChanged: false, actions: [], awaitingHandover: true };
+  }
+  const target = current?.terminating && current.reachable ? handoverTarget(input, current) : undefined;
+  if (target && !target.terminating && !isHealthyMaster(target)) {
+    // Mid-handover: the old master already follows its target, which has not taken the role yet (a
+    // FAILOVER turns the old master into a replica before the target promotes itself), or did not
+    // answer this time. Only that target may be the next master; promoting another would make two,
+    // one of them with writes the other never sees. Bounded: the old master's pod is going away, and
+    // once it stops answering this is an ordinary failover.
     return { master: undefined, masterChanged: false, actions: [], awaitingHandover: true };
   }
 
@@ -184,6 +195,14 @@ export function decideTopology(input: TopologyInput): TopologyDecision {
 
 function isHealthyMaster(n: ObservedNode): boolean {
   return n.reachable && !n.terminating && n.role === 'master' && n.fenced !== true;
+}
+
+/** The node a demoted (terminating) master follows: by DNS name, or by IP when its preStop hook named it. */
+function handoverTarget(input: TopologyInput, old: ObservedNode): ObservedNode | undefined {
+  if (old.role !== 'replica' || old.masterHost === undefined) return undefined;
+  return input.nodes.find(
+    (n) => n.pod !== old.pod && (n.address === old.masterHost || input.hostOf(n.pod) === old.masterHost),
+  );
 }
 
 /** After an operator restart with no status, keep whichever unfenced master holds the most data. */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LEAVE_REPLICAS_SERVICE_AFTER_MS, roleLabelPatches } from '../../src/operator/role-labels.js';
+import {
+  LEAVE_REPLICAS_SERVICE_AFTER_MS,
+  roleLabelPatches,
+  servicesChangedAt,
+} from '../../src/operator/role-labels.js';
 
 const ROLE = 'rcache.dev/role';
 const WRITES = 'rcache.dev/serves-writes';
@@ -55,6 +59,17 @@ describe('roleLabelPatches', () => {
     ]);
   });
 
+  it('lets a pod join the replicas Service only a pass after it left the master Service', () => {
+    // A master demoted long after the new master took over (the operator restarted meanwhile, say).
+    const pods = [
+      { name: 'c-0', labels: { ...master, [ROLE]: 'replica' }, ...live },
+      { name: 'c-1', labels: master, ...live },
+    ];
+    expect(roleLabelPatches(pods, 'c-1', 5000)).toEqual([{ pod: 'c-0', labels: { [WRITES]: null } }]);
+    const next = [{ name: 'c-0', labels: { [ROLE]: 'replica' }, ...live }, pods[1]!];
+    expect(roleLabelPatches(next, 'c-1', 5000)).toEqual([{ pod: 'c-0', labels: { [READ]: 'true' } }]);
+  });
+
   it('leaves terminating pods alone, and patches nothing when all is right', () => {
     const pods = [
       { name: 'c-0', labels: master, reachable: true, terminating: true },
@@ -75,5 +90,16 @@ describe('roleLabelPatches', () => {
       { pod: 'c-0', labels: { [ROLE]: 'replica', [WRITES]: null } },
       { pod: 'c-1', labels: { [ROLE]: 'master' } },
     ]);
+  });
+});
+
+describe('servicesChangedAt', () => {
+  it('is the later of the last relabelling and the end of the second a pod last turned (un)ready', () => {
+    const relabelled = Date.parse('2026-11-26T07:00:00.500Z');
+    expect(servicesChangedAt(relabelled, ['2026-11-26T06:59:58Z', undefined])).toBe(relabelled);
+    expect(servicesChangedAt(relabelled, ['2026-11-26T07:00:01Z', '2026-11-26T06:00:00Z'])).toBe(
+      Date.parse('2026-11-26T07:00:01.999Z'),
+    );
+    expect(servicesChangedAt(undefined, ['not a time', undefined])).toBe(0);
   });
 });

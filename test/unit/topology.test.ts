@@ -151,6 +151,28 @@ describe('topology decision', () => {
     ]);
   });
 
+  it('waits while a handover is in flight: the old master follows its target, which is not master yet', () => {
+    // The preStop hook's FAILOVER names the target by IP; the target still follows the old master.
+    const nodes = [
+      node(0, { terminating: true, role: 'replica', masterHost: '10.0.0.12' }),
+      node(1, { address: '10.0.0.11', offset: 500 }),
+      node(2, { address: '10.0.0.12', offset: 500 }),
+    ];
+    expect(decideTopology(input(nodes))).toEqual({
+      master: undefined,
+      masterChanged: false,
+      actions: [],
+      awaitingHandover: true,
+    });
+    // Once the target has taken the role, it is the master; the other replica is re-pointed to it.
+    nodes[2] = { ...nodes[2]!, role: 'master', masterHost: undefined };
+    const d = decideTopology(input(nodes));
+    expect(d).toMatchObject({ master: 'c-2', masterChanged: true });
+    expect(d.actions).toEqual([
+      { kind: 'follow', pod: 'c-1', master: 'c-2', reason: `follows ${hostOf('c-0')} instead of c-2` },
+    ]);
+  });
+
   it('finishes a failover an earlier reconcile started', () => {
     const nodes = [
       node(0, { terminating: true, role: 'master', masterHost: undefined }),
