@@ -259,7 +259,7 @@ export function percentile(values: number[], p: number): number {
 
 // A client as most libraries are: one connection, kept until it drops, then reconnected (after 100 ms);
 // an error reply is just reported. Sends SET <prefix>:<n> <n> every 50 ms and prints `OK <ms>`,
-// `ERR <ms> <reply>` and `CLOSED <ms>` lines, and END at stdin's end.
+// `ERR <error code> <ms>` (e.g. `ERR -READONLY 1795...`) and `CLOSED <ms>` lines, and END at stdin's end.
 export const STICKY_CLIENT = `
 const net = require('node:net');
 const [host, port, prefix] = process.argv.slice(1).filter((a) => a !== '--');
@@ -308,7 +308,7 @@ export class StickyClient {
     this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
   }
 
-  /** Its reports so far, as [kind, ms, detail]. */
+  /** Its reports so far: OK, ERR (detail: the error code) or CLOSED, and when (ms since the epoch). */
   events(): { kind: string; at: number; detail?: string }[] {
     return this.out
       .split('\n')
