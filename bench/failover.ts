@@ -10,11 +10,11 @@
  * and the write outage (longest gap between acknowledged writes). Then the write pause of planned
  * switchovers (the rcache.dev/switchover annotation).
  * BENCH_KINDS picks disruptions (default delete,kill,freeze,switchover,scaledown), BENCH_SETTLE_MS the
- * pause before each once the group has settled (default 1000). BENCH_TRACE=1 prints, per run, when the Services' endpoints and the
- * pods' labels changed, relative to the disruption (the Services follow the labels through the
- * EndpointSlice controller and kube-proxy, which reprograms a node at most once a second by default),
- * and for a write outage over BENCH_TRACE_GAP_MS (default 1000), what the writer saw meanwhile and the
- * new master's log.
+ * pause before each, once the group and its Services have settled (default 1000). BENCH_TRACE=1 prints,
+ * per run, when the Services' endpoints and the pods' labels changed, relative to the disruption (the
+ * Services follow the labels through the EndpointSlice controller and kube-proxy, which reprograms a
+ * node at most once a second by default), and for a write outage over BENCH_TRACE_GAP_MS (default
+ * 1000), what the writer saw meanwhile and the new master's log.
  */
 import { spawn } from 'node:child_process';
 import { hostPidOfContainer } from '../test/e2e/support/faults.ts';
@@ -38,7 +38,7 @@ const KINDS = (process.env.BENCH_KINDS ?? 'delete,kill,freeze,switchover,scaledo
   ',',
 ) as Disruption[];
 const TRACE = process.env.BENCH_TRACE === '1';
-/** With BENCH_TRACE, outages longer than this (ms) also print what the writer saw and the new master's log. */
+/** With BENCH_TRACE, an outage longer than this (ms) also prints what the writer saw and the new master's log. */
 const TRACE_GAP_MS = Number(process.env.BENCH_TRACE_GAP_MS ?? 1000);
 /**
  * Pause once the group and its Services have settled, before the next disruption: kube-proxy reprograms

@@ -17,7 +17,7 @@ export interface PreStopOptions {
 
 const USAGE = 'usage: rcache-server --pre-stop [--port <port>] [--delay-ms <ms>] [--drain-ms <ms>]';
 
-/** `--port <n> --delay-ms <n> --drain-ms <n>` in any order; a message naming the problem when they are wrong. */
+/** `--port <n> --delay-ms <n> --drain-ms <n>` in any order; when they are wrong, a message naming the problem. */
 export function parsePreStopArgs(args: string[]): Omit<PreStopOptions, 'log' | 'password'> | string {
   const options = { port: 6379, delayMs: 0, drainMs: 0 };
   for (let i = 0; i < args.length; i += 2) {
