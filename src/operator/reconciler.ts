@@ -262,7 +262,7 @@ export class Reconciler {
           ? { reason: 'PodsNotStarting', message: `${decision.problem}: ${stuckNoMaster}` }
           : { reason: 'NoMaster', message: decision.problem }
         : planned.stuck !== undefined
-          ? { reason: 'RolloutStuck', message: planned.stuck }
+          ? planned.stuck
           : undefined,
       planned.step,
     );
@@ -333,10 +333,35 @@ export class Reconciler {
     observed: Observation[],
     password: string | undefined,
     switchoverWaitMs: number,
-  ): Promise<{ step?: string; stuck?: string; acted?: boolean; waiting?: boolean }> {
+  ): Promise<{
+    step?: string;
+    stuck?: { reason: string; message: string };
+    acted?: boolean;
+    waiting?: boolean;
+  }> {
     const ns = rc.metadata.namespace;
+    const sts = this.deps.statefulSets.cache.get(`${ns}/${names.statefulSet(rc)}`);
+    const revision = (sts?.status as { updateRevision?: string } | undefined)?.updateRevision;
+    const stale = observed
+      .filter((o) => o.pod.metadata.labels?.['controller-revision-hash'] !== revision)
+      .sort((a, b) => a.node.ordinal - b.node.ordinal);
     const stuck = observed.map((o) => stuckReason(o.pod)).find((r) => r !== undefined);
-    if (stuck) return { stuck: `rollout stopped: ${stuck}; fix spec.image or the pod template to resume` };
+    if (stuck) {
+      // Only a pod of a rollout in progress is the spec's fault; a crash loop without one (a server
+      // killed again and again, say) clears when its cause does.
+      return {
+        stuck:
+          revision !== undefined && stale.length > 0
+            ? {
+                reason: 'RolloutStuck',
+                message: `rollout stopped: ${stuck}; fix spec.image or the pod template to resume`,
+              }
+            : {
+                reason: 'PodNotStarting',
+                message: `${stuck}; kubectl describe pod and kubectl logs --previous say why`,
+              },
+      };
+    }
     const healthy =
       observed.length === rc.spec.replicas &&
       observed.every((o) => o.node.reachable && !o.node.terminating && podReady(o.pod)) &&
@@ -367,12 +392,7 @@ export class Reconciler {
       return { step: `switching over to ${requested}`, acted: true };
     }
 
-    const sts = this.deps.statefulSets.cache.get(`${ns}/${names.statefulSet(rc)}`);
-    const revision = (sts?.status as { updateRevision?: string } | undefined)?.updateRevision;
     if (!revision) return {};
-    const stale = observed
-      .filter((o) => o.pod.metadata.labels?.['controller-revision-hash'] !== revision)
-      .sort((a, b) => a.node.ordinal - b.node.ordinal);
     if (stale.length === 0) return {};
     const replica = stale.find((o) => o.node.pod !== master);
     if (replica) {

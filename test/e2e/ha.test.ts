@@ -28,7 +28,7 @@ interface Pod {
   status: {
     podIP?: string;
     conditions?: { type: string; status: string }[];
-    containerStatuses?: { containerID?: string; restartCount: number }[];
+    containerStatuses?: { containerID?: string; restartCount: number; state?: { running?: object } }[];
   };
 }
 
@@ -316,6 +316,42 @@ describe('high availability under write load', () => {
           `longest write outage ${longestPause(log, t0)} ms (${log.acked.length} acked writes)`,
       );
       expect(sightings).toEqual([]);
+    },
+  );
+
+  it.skipIf(!onThisHost)(
+    'a replica that keeps crashing, with no rollout under way, is reported as such (not as a stuck rollout)',
+    async () => {
+      const before = await waitReady(3);
+      const name = before.nodes!.map((n) => n.name).find((n) => n !== before.master!.pod)!;
+      const replica = async () => (await pods()).find((p) => p.metadata.name === name)!;
+      // Two kills in a row put the container in the kubelet's restart back-off (CrashLoopBackOff).
+      for (let kill = 1; kill <= 2; kill++) {
+        const pod = await replica();
+        const restarts = pod.status.containerStatuses?.[0]?.restartCount ?? 0;
+        process.kill(hostPidOf(pod), 'SIGKILL');
+        if (kill === 2) break;
+        await waitFor(
+          `${name} restarted`,
+          async () => {
+            const cs = (await replica()).status.containerStatuses?.[0];
+            return (cs?.restartCount ?? 0) > restarts && cs?.state?.running !== undefined;
+          },
+          60_000,
+          250,
+        );
+      }
+      const degraded = await waitFor(
+        `Degraded while ${name} backs off`,
+        async () => (await status()).conditions?.find((c) => c.type === 'Degraded' && c.status === 'True'),
+        60_000,
+        250,
+      );
+      console.log(`crash-looping replica: ${degraded.reason}: ${degraded.message}`);
+      expect(degraded.reason).toBe('PodNotStarting');
+      expect(degraded.message).toMatch(new RegExp(`^${name}: CrashLoopBackOff`));
+      expect(degraded.message).not.toMatch(/spec\.image/);
+      await waitReady(3, 120_000);
     },
   );
 
