@@ -74,16 +74,17 @@ function stuckReason(pod: KubeObject): string | undefined {
   return undefined;
 }
 
+function readyCondition(pod: KubeObject) {
+  return (pod.status as PodStatusLike | undefined)?.conditions?.find((c) => c.type === 'Ready');
+}
+
 /** When the pod's Ready condition last changed (RFC 3339, whole seconds). */
 function readySince(pod: KubeObject): string | undefined {
-  return (pod.status as PodStatusLike | undefined)?.conditions?.find((c) => c.type === 'Ready')
-    ?.lastTransitionTime;
+  return readyCondition(pod)?.lastTransitionTime;
 }
 
 function podReady(pod: KubeObject): boolean {
-  return ((pod.status as PodStatusLike | undefined)?.conditions ?? []).some(
-    (c) => c.type === 'Ready' && c.status === 'True',
-  );
+  return readyCondition(pod)?.status === 'True';
 }
 
 /**
