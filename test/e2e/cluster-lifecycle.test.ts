@@ -4,8 +4,11 @@
 // it back up (reloading the image), so it only runs when the tests use the
 // local cluster, and the other e2e files still find it up afterwards.
 import {
+  chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -14,7 +17,7 @@ import {
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { platform } from './support/kube.js';
 import { CLUSTER_SCRIPT, loadImageIntoLocalCluster, run, runOk, waitFor } from './support/platform.js';
@@ -24,8 +27,8 @@ const BRIDGE = 'rcbr0';
 const ETCD_PORT = 12379;
 const local = platform().local;
 
-const cluster = (cmd: string, env?: NodeJS.ProcessEnv, uid?: number) =>
-  run('bash', [CLUSTER_SCRIPT, cmd], { env: env ?? process.env, uid, gid: uid, timeoutMs: 1_800_000 });
+const cluster = (cmd: string, env?: NodeJS.ProcessEnv) =>
+  run('bash', [CLUSTER_SCRIPT, cmd], { env: env ?? process.env, timeoutMs: 1_800_000 });
 
 function recordedPids(): number[] {
   const dir = join(STATE, 'pids');
@@ -145,9 +148,18 @@ describe.skipIf(!local)(
     });
 
     it('up refuses without root', async () => {
-      const r = await cluster('up', process.env, 65534);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/needs root/);
+      // A copy of tools/ that an unprivileged user can read: the checkout itself may sit in a directory
+      // only root may enter (mktemp -d makes them 0700), where bash would fail before the script runs.
+      const copy = mkdtempSync(join(tmpdir(), 'rcache-tools-'));
+      try {
+        chmodSync(copy, 0o755);
+        cpSync(dirname(CLUSTER_SCRIPT), join(copy, 'tools'), { recursive: true });
+        const r = await run('bash', [join(copy, 'tools', 'cluster.sh'), 'up'], { uid: 65534, gid: 65534 });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/needs root/);
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
     });
 
     it('up refuses on another OS', async () => {
